@@ -1,0 +1,114 @@
+"""``harness score PREDS GT``: score a prediction folder against ground truth."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from harness.metrics import PROFILES, get_profile
+from harness.scoring import ScoreReport, list_ground_truth, score_directories
+
+EXIT_OK, EXIT_INPUT_ERRORS, EXIT_USAGE = 0, 1, 2
+
+
+def _fmt(x: float | None, digits: int) -> str:
+    return "-" if x is None else f"{x:.{digits}f}"
+
+
+def _print_human(report: ScoreReport, console: Console, per_image: bool) -> None:
+    if report.readme is not None:
+        info = report.readme
+        console.print(
+            f"readme.txt: runtime {info['runtime_s']} s/image, device {info['device']}, "
+            f"extra data {info['extra_data']}; {(info['description'] or '').splitlines()[0] if info['description'] else 'no description'}"
+        )
+    for w in report.warnings:
+        console.print(f"[yellow]warning:[/] {w}")
+    if report.errors:
+        table = Table(title=f"{len(report.errors)} problem(s): nothing was scored", title_style="bold red")
+        table.add_column("file")
+        table.add_column("code")
+        table.add_column("problem")
+        for e in report.errors:
+            table.add_row(Path(e.file).name, e.code.value, e.message)
+        console.print(table)
+        return
+    table = Table(title=f"profile {report.profile}: {report.n_images} image(s)")
+    table.add_column("image")
+    table.add_column("PSNR (dB)", justify="right")
+    table.add_column("SSIM", justify="right")
+    if per_image:
+        for r in report.images:
+            table.add_row(r.name + (" (identical)" if r.identical else ""), _fmt(r.psnr, 4), _fmt(r.ssim, 6))
+        table.add_section()
+    table.add_row("[bold]mean[/]", f"[bold]{_fmt(report.psnr, 4)}[/]", f"[bold]{_fmt(report.ssim, 6)}[/]")
+    console.print(table)
+    n_identical = sum(r.identical for r in report.images)
+    if n_identical:
+        console.print(
+            f"[yellow]note:[/] {n_identical} image(s) equal their ground truth; their PSNR is the official sentinel 999, which lifts the mean"
+        )
+
+
+def write_per_image_csv(report: ScoreReport, path: Path) -> None:
+    """Per-image scores as CSV (full float precision, images in ground-truth order)."""
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["name", "psnr", "ssim", "identical"])
+        for r in report.images:
+            w.writerow([r.name, repr(r.psnr), repr(r.ssim), int(r.identical)])
+
+
+def score(
+    preds: Annotated[
+        Path, typer.Argument(help="Folder of <image>.npy predictions (uint16, (h, w, 4)); may hold readme.txt.")
+    ],
+    gt: Annotated[
+        Path, typer.Argument(help="Folder of <image>.npy ground truth; predictions are paired with it by name.")
+    ],
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
+    per_image: Annotated[
+        Path | None, typer.Option("--per-image", help="Also write per-image scores to this CSV file.", dir_okay=False)
+    ] = None,
+    images: Annotated[bool, typer.Option("--images", "-i", help="Show one table row per image.")] = False,
+    profile: Annotated[str, typer.Option(help=f"Metric profile ({', '.join(PROFILES)}).")] = "aim22",
+    workers: Annotated[int | None, typer.Option(min=1, help="Threads to score with (default: every core).")] = None,
+) -> None:
+    """Score predictions against ground truth: per-image and mean PSNR / SSIM.
+
+    Exit codes: 0 scored, 1 the inputs had problems (all listed, nothing scored), 2 usage.
+    """
+    try:
+        prof = get_profile(profile)
+    except KeyError as exc:
+        typer.echo(f"Error: {exc.args[0]}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    console = Console()
+    err_console = Console(stderr=True)
+    gt_stems, _ = list_ground_truth(gt)
+    show_bar = err_console.is_terminal and len(gt_stems) > 1
+    with Progress(
+        TextColumn("scoring"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+        disable=not show_bar,
+    ) as progress:
+        task = progress.add_task("scoring", total=len(gt_stems))
+        report = score_directories(preds, gt, profile=prof, workers=workers, on_image=lambda _s: progress.advance(task))
+    if per_image is not None and report.ok:
+        write_per_image_csv(report, per_image)
+    if json_out:
+        sys.stdout.write(report.model_dump_json(indent=None) + "\n")
+    else:
+        _print_human(report, console, images)
+    raise typer.Exit(EXIT_OK if report.ok else EXIT_INPUT_ERRORS)

@@ -1,0 +1,23 @@
+"""The one settings object: every ``HARNESS_*`` environment variable is read here and only here."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HARNESS_", extra="ignore")
+
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    broker_url: str | None = None
+    organizer_token: str | None = None
+    workers: int | None = None  # scoring threads; None = every core
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

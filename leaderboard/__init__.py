@@ -1,0 +1,1 @@
+"""Leaderboard: filled in by later work (see DESIGN.md)."""

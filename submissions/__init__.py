@@ -1,0 +1,1 @@
+"""Submission intake: safe unzip, prediction validation, readme and fact-sheet parsing."""
