@@ -4,7 +4,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TORCH := torch==2.13.0
-DEMO_DIR ?= $(shell mktemp -d -t harness-demo-XXXXXX)
 
 .PHONY: demo test bench lint clean
 
@@ -17,12 +16,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	@echo "== demo challenge data in $(DEMO_DIR)"
-	$(BIN)/harness data synth --out $(DEMO_DIR) --n 12 --size 128
-	@echo "== scoring the 'noisy' prediction set"
-	$(BIN)/harness score $(DEMO_DIR)/preds/noisy $(DEMO_DIR)/gt --images
-	@echo "== scoring the 'blurred' prediction set"
-	$(BIN)/harness score $(DEMO_DIR)/preds/blurred $(DEMO_DIR)/gt
+	@set -e; dir=$${DEMO_DIR:-$$(mktemp -d -t harness-demo-XXXXXX)}; \
+	echo "== demo data (synthetic ground truth, three prediction sets) in $$dir"; \
+	$(BIN)/harness data synth --out "$$dir" --n 12 --size 128; \
+	echo "== scoring the 'noisy' prediction set"; \
+	$(BIN)/harness score "$$dir/preds/noisy" "$$dir/gt" --images; \
+	echo "== scoring the 'blurred' prediction set"; \
+	$(BIN)/harness score "$$dir/preds/blurred" "$$dir/gt"
 
 test: $(STAMP)
 	$(BIN)/ruff check harness submissions baselines leaderboard tests benchmarks
