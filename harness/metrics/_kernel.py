@@ -29,7 +29,7 @@ if TAPS != 13:  # the taps below are written out for radius 6
     raise ImportError(f"kernel is written for 13 taps, profile needs {TAPS}")
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
 def _reflect(i, n):
     """scipy.ndimage 'reflect' index (d c b a | a b c d | d c b a), any distance."""
     period = 2 * n
@@ -39,7 +39,7 @@ def _reflect(i, n):
     return i
 
 
-@njit(cache=True, nogil=True, fastmath={"contract"}, boundscheck=False)
+@njit(cache=True, nogil=True, fastmath={"contract"}, boundscheck=False, error_model="numpy")
 def _ssim_accumulate(v, acc, c1, c2):
     """acc += SSIM map of one output row from its blurred statistics v (NQ, tw)."""
     mu1 = v[0]
@@ -54,7 +54,7 @@ def _ssim_accumulate(v, acc, c1, c2):
         acc[m] += num / den
 
 
-@njit(cache=True, nogil=True, fastmath={"contract"}, boundscheck=False)
+@njit(cache=True, nogil=True, fastmath={"contract"}, boundscheck=False, error_model="numpy")
 def _ssim_accumulate_pair(va, vb, acc, c1, c2):
     """acc += SSIM maps of two output rows; one division for both (n1/d1 + n2/d2)."""
     ua = va[0]
@@ -77,7 +77,7 @@ def _ssim_accumulate_pair(va, vb, acc, c1, c2):
         acc[m] += (num_a * den_b + num_b * den_a) / (den_a * den_b)
 
 
-@njit(cache=True, nogil=True, fastmath={"contract"}, boundscheck=False)
+@njit(cache=True, nogil=True, fastmath={"contract"}, boundscheck=False, error_model="numpy")
 def ssim_items(g, p, weights, items, c1, c2, out):
     """Sum the SSIM map over each work item.
 
