@@ -16,6 +16,8 @@ class Settings(BaseSettings):
     broker_url: str | None = None
     organizer_token: str | None = None
     workers: int | None = None  # scoring threads; None = every core
+    # real sensor captures; default: shared/data/raw beside the checkout
+    raw_captures_dir: Path = Path(__file__).resolve().parents[2] / "shared" / "data" / "raw"
 
 
 @lru_cache

@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from harness.raw import CFA, pack, to_rggb
+from harness.settings import get_settings
 
-DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "raw"
+DEFAULT_ROOT = get_settings().raw_captures_dir  # HARNESS_RAW_CAPTURES_DIR overrides
 
 
 @dataclass(frozen=True)
