@@ -43,7 +43,7 @@ def reference(gt, pred):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true", help="print one JSON object")
-    ap.add_argument("--repeat", type=int, default=3, help="timing repeats (best is kept)")
+    ap.add_argument("--repeat", type=int, default=10, help="timing repeats (best is kept)")
     ap.add_argument("--patches", type=int, default=48, help="patches in the patch benchmark")
     args = ap.parse_args()
     rng = np.random.default_rng(0)

@@ -33,8 +33,13 @@ def _cases(rng):
         rng.integers(0, 1025, (11, 11, 4)).astype(np.uint16),
         rng.integers(0, 1025, (11, 11, 4)).astype(np.uint16),
     )
-    big = synthetic_raw(rng, 300, 270)  # several work items in both directions
+    big = synthetic_raw(rng, 300, 270)  # several work items across
     cases["multi-item"] = (big, degrade(big, rng, "noisy"))
+    tall = synthetic_raw(rng, 1100, 24)  # several row bands; 1090 output rows (not a multiple of 4)
+    cases["multi-band"] = (tall, degrade(tall, rng, "biased"))
+    for rows in (14, 15, 16, 17):  # every remainder of the 4-row vertical blocks
+        g = synthetic_raw(rng, rows, 19)
+        cases[f"rows-{rows}"] = (g, degrade(g, rng, "noisy"))
     return cases
 
 

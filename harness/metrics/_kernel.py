@@ -3,8 +3,8 @@
 One call handles a list of work items, each a rectangle of the *cropped* SSIM map. For each
 item the kernel streams input rows top to bottom: it blurs each new row horizontally (4
 quantities u, v, u*u + v*v, u*v, all four channels at once, since packed channels interleave
-at stride 4), keeps the last 14 blurred rows in a ring, blurs the ring vertically two output
-rows at a time (the 14 loaded rows serve both), and adds the SSIM map values straight into
+at stride 4), keeps the last 16 blurred rows in a ring, blurs the ring vertically four output
+rows at a time (the 16 loaded rows serve all four), and adds the SSIM map values straight into
 per-element accumulators. No full-size temporary is allocated.
 
 The 13 taps are written out: the Gaussian is symmetric, so mirrored samples are added before
@@ -23,7 +23,8 @@ from harness.metrics.profiles import AIM22
 
 RADIUS = AIM22.radius  # 6 for sigma 1.5, truncate 4.0
 TAPS = 2 * RADIUS + 1
-RING = TAPS + 1  # two output rows need 14 blurred input rows
+BLOCK = 4  # output rows blurred vertically per pass: their 16 input rows are loaded once
+RING = TAPS + BLOCK - 1
 NQ = 4  # blurred quantities: u, v, u*u + v*v, u*v
 if TAPS != 13:  # the taps below are written out for radius 6
     raise ImportError(f"kernel is written for 13 taps, profile needs {TAPS}")
@@ -110,8 +111,7 @@ def ssim_items(g, p, weights, items, c1, c2, out):
             src[e] = _reflect(col0 - RADIUS + e // 4, width) * 4 + e % 4
         row = np.empty((NQ, iw))
         ring = np.empty((NQ, RING, tw))
-        va = np.empty((NQ, tw))
-        vb = np.empty((NQ, tw))
+        stats = np.empty((BLOCK, NQ, tw))
         acc = np.zeros(tw)
         first = r0 - RADIUS
         for ii in range(first, r1 + RADIUS):
@@ -155,11 +155,9 @@ def ssim_items(g, p, weights, items, c1, c2, out):
             o = ii - RADIUS  # the newest output row whose 13 inputs are all blurred
             if o < r0:
                 continue
-            pair_end = (o - r0) % 2 == 1
-            if not pair_end and o != r1 - 1:
-                continue  # wait for the second row of the pair
-            if pair_end:
-                top = (ii - 13 - first) % RING  # rows ii-13 .. ii feed outputs o-1 and o
+            k = (o - r0) % BLOCK
+            if k == BLOCK - 1:
+                top = (ii - RING + 1 - first) % RING  # rows ii-15 .. ii feed outputs o-3 .. o
                 for q in range(NQ):
                     rr = ring[q]
                     a0 = rr[top]
@@ -176,39 +174,79 @@ def ssim_items(g, p, weights, items, c1, c2, out):
                     a11 = rr[(top + 11) % RING]
                     a12 = rr[(top + 12) % RING]
                     a13 = rr[(top + 13) % RING]
-                    da = va[q]
-                    db = vb[q]
+                    a14 = rr[(top + 14) % RING]
+                    a15 = rr[(top + 15) % RING]
+                    da = stats[0, q]
+                    db = stats[1, q]
+                    dc = stats[2, q]
+                    dd = stats[3, q]
                     for m in range(tw):
+                        x0 = a0[m]
+                        x1 = a1[m]
+                        x2 = a2[m]
+                        x3 = a3[m]
+                        x4 = a4[m]
+                        x5 = a5[m]
+                        x6 = a6[m]
+                        x7 = a7[m]
+                        x8 = a8[m]
+                        x9 = a9[m]
+                        x10 = a10[m]
+                        x11 = a11[m]
+                        x12 = a12[m]
+                        x13 = a13[m]
+                        x14 = a14[m]
+                        x15 = a15[m]
                         da[m] = (
-                            w0 * (a0[m] + a12[m])
-                            + w1 * (a1[m] + a11[m])
-                            + w2 * (a2[m] + a10[m])
-                            + w3 * (a3[m] + a9[m])
-                            + w4 * (a4[m] + a8[m])
-                            + w5 * (a5[m] + a7[m])
-                            + w6 * a6[m]
+                            w0 * (x0 + x12)
+                            + w1 * (x1 + x11)
+                            + w2 * (x2 + x10)
+                            + w3 * (x3 + x9)
+                            + w4 * (x4 + x8)
+                            + w5 * (x5 + x7)
+                            + w6 * x6
                         )
                         db[m] = (
-                            w0 * (a1[m] + a13[m])
-                            + w1 * (a2[m] + a12[m])
-                            + w2 * (a3[m] + a11[m])
-                            + w3 * (a4[m] + a10[m])
-                            + w4 * (a5[m] + a9[m])
-                            + w5 * (a6[m] + a8[m])
-                            + w6 * a7[m]
+                            w0 * (x1 + x13)
+                            + w1 * (x2 + x12)
+                            + w2 * (x3 + x11)
+                            + w3 * (x4 + x10)
+                            + w4 * (x5 + x9)
+                            + w5 * (x6 + x8)
+                            + w6 * x7
                         )
-                _ssim_accumulate_pair(va, vb, acc, c1, c2)
-            else:  # a last, unpaired output row
-                top = (ii - 12 - first) % RING
-                for q in range(NQ):
-                    rr = ring[q]
-                    da = va[q]
-                    for m in range(tw):
-                        s = w6 * rr[(top + 6) % RING, m]
-                        for k in range(RADIUS):
-                            s += weights[k] * (rr[(top + k) % RING, m] + rr[(top + 12 - k) % RING, m])
-                        da[m] = s
-                _ssim_accumulate(va, acc, c1, c2)
+                        dc[m] = (
+                            w0 * (x2 + x14)
+                            + w1 * (x3 + x13)
+                            + w2 * (x4 + x12)
+                            + w3 * (x5 + x11)
+                            + w4 * (x6 + x10)
+                            + w5 * (x7 + x9)
+                            + w6 * x8
+                        )
+                        dd[m] = (
+                            w0 * (x3 + x15)
+                            + w1 * (x4 + x14)
+                            + w2 * (x5 + x13)
+                            + w3 * (x6 + x12)
+                            + w4 * (x7 + x11)
+                            + w5 * (x8 + x10)
+                            + w6 * x9
+                        )
+                _ssim_accumulate_pair(stats[0], stats[1], acc, c1, c2)
+                _ssim_accumulate_pair(stats[2], stats[3], acc, c1, c2)
+            elif o == r1 - 1:  # the item ends inside a block: the last k + 1 rows one by one
+                for j in range(k + 1):
+                    top = (o - k + j - RADIUS - first) % RING
+                    for q in range(NQ):
+                        rr = ring[q]
+                        da = stats[0, q]
+                        for m in range(tw):
+                            s = w6 * rr[(top + 6) % RING, m]
+                            for t in range(RADIUS):
+                                s += weights[t] * (rr[(top + t) % RING, m] + rr[(top + 12 - t) % RING, m])
+                            da[m] = s
+                    _ssim_accumulate(stats[0], acc, c1, c2)
         for c in range(4):
             s = 0.0
             for m in range(c, tw, 4):
