@@ -17,12 +17,14 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	@set -e; dir=$${DEMO_DIR:-$$(mktemp -d -t harness-demo-XXXXXX)}; \
-	echo "== demo data (synthetic ground truth, three prediction sets) in $$dir"; \
-	$(BIN)/harness data synth --out "$$dir" --n 12 --size 128; \
-	echo "== scoring the 'noisy' prediction set"; \
-	$(BIN)/harness score "$$dir/preds/noisy" "$$dir/gt" --images; \
-	echo "== scoring the 'blurred' prediction set"; \
-	$(BIN)/harness score "$$dir/preds/blurred" "$$dir/gt"
+	echo "== building the demo challenge (tracks s7, p20) under $$dir"; \
+	$(BIN)/harness data demo --out "$$dir"; \
+	echo "== the trivial predictor (inverse gamma + mosaic) on s7/test1"; \
+	$(BIN)/harness data predict-naive "$$dir/challenges/demo" --track s7 --split test1 --out "$$dir/preds/s7-test1-naive"; \
+	$(BIN)/harness score "$$dir/preds/s7-test1-naive" "$$dir/challenges/demo/s7/test1/gt" --images; \
+	echo "== and on p20/test2 (48 patches of a full-resolution image)"; \
+	$(BIN)/harness data predict-naive "$$dir/challenges/demo" --track p20 --split test2 --out "$$dir/preds/p20-test2-naive"; \
+	$(BIN)/harness score "$$dir/preds/p20-test2-naive" "$$dir/challenges/demo/p20/test2/gt"
 
 test: $(STAMP)
 	$(BIN)/ruff check harness submissions baselines leaderboard tests benchmarks

@@ -12,7 +12,7 @@ import io
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
-from scipy.ndimage import convolve, gaussian_filter
+from scipy.ndimage import convolve, gaussian_filter, zoom
 
 from harness.raw import srgb_gamma, tone_curve, unpack
 
@@ -80,7 +80,11 @@ def _local_tone(rgb: np.ndarray, strength: float) -> np.ndarray:
     if strength <= 0:
         return rgb
     y = np.maximum(rgb @ np.array([0.2126, 0.7152, 0.0722]), 1e-6)
-    base = gaussian_filter(np.log(y), sigma=max(y.shape) / 32)
+    # the base layer is very smooth: compute it at 1/8 resolution, then bring it back up
+    small = np.log(y)[::8, ::8]
+    base_small = gaussian_filter(small, sigma=max(small.shape) / 32, mode="nearest")
+    base = zoom(base_small, (y.shape[0] / small.shape[0], y.shape[1] / small.shape[1]), order=1, mode="nearest")
+    base = base[: y.shape[0], : y.shape[1]]
     gain = np.exp(-strength * (base - np.log(0.18)))
     return rgb * gain[..., None]
 

@@ -25,6 +25,62 @@ def synth(
         typer.echo(f"{name:8s} {d}")
 
 
+@data_app.command("demo")
+def demo(
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="Data root (default: HARNESS_DATA_DIR, ./var); writes challenges/demo under it."
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same bytes.")] = 0,
+    scale: Annotated[
+        float,
+        typer.Option(min=0.25, max=16, help="Size of the sets (1 = CI-sized; 2 doubles patches and full images)."),
+    ] = 1.0,
+) -> None:
+    """Build the demo challenge (tracks s7 and p20; splits train, test1, test2) from real captures and photos."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from harness.demo import build_demo
+    from harness.settings import get_settings
+
+    root = out if out is not None else get_settings().data_dir
+    with Progress(
+        TextColumn("building demo"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True
+    ) as progress:
+        task = progress.add_task("demo", total=None)
+        path = build_demo(
+            root,
+            seed=seed,
+            scale=scale,
+            on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    n = len((path / "MANIFEST.sha256").read_text().splitlines())
+    typer.echo(f"wrote {path} ({n} files; sha256 of each in MANIFEST.sha256)")
+
+
+@data_app.command("predict-naive")
+def predict_naive(
+    challenge: Annotated[Path, typer.Argument(help="Challenge folder (holding challenge.toml).")],
+    track: Annotated[str, typer.Option(help="Track name.")] = "s7",
+    split: Annotated[str, typer.Option(help="Split name.")] = "test1",
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the <stem>.npy predictions.")] = Path("preds"),
+) -> None:
+    """Predict a split with the trivial predictor (inverse gamma + mosaic): a floor to beat."""
+    from harness.challenge import load_challenge
+    from harness.naive import predict_split
+
+    try:
+        spec = load_challenge(challenge).track(track)
+        spec.split(split)
+    except (OSError, KeyError) as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    n = predict_split(challenge, spec, split, out)
+    typer.echo(f"wrote {n} predictions to {out}")
+
+
 @data_app.command("render")
 def render(
     raw: Annotated[Path, typer.Argument(help="Packed RAW .npy (uint16, (h, w, 4), RGGB).")],
