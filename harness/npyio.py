@@ -43,6 +43,18 @@ class ErrorCode(StrEnum):
     TOO_SMALL = "too_small"
     EMPTY_SET = "empty_set"
     NOT_A_DIRECTORY = "not_a_directory"
+    # upload intake (submissions/intake.py)
+    CORRUPT_ARCHIVE = "corrupt_archive"
+    UPLOAD_TOO_LARGE = "upload_too_large"
+    TOO_MANY_FILES = "too_many_files"
+    FILE_TOO_LARGE = "file_too_large"
+    ZIP_BOMB = "zip_bomb"
+    UNSAFE_PATH = "unsafe_path"
+    SYMLINK = "symlink"
+    NESTED_ARCHIVE = "nested_archive"
+    ENCRYPTED = "encrypted"
+    UNSUPPORTED_COMPRESSION = "unsupported_compression"
+    BAD_LAYOUT = "bad_layout"
 
 
 class FileError(BaseModel):

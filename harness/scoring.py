@@ -171,6 +171,29 @@ def _load_pair(
     return gt, pred, errors
 
 
+def validate_directories(pred_dir: Path, gt_dir: Path, *, profile: MetricProfile = AIM22) -> list[FileError]:
+    """Every problem of a prediction folder, without scoring: pairing, then each file in full.
+
+    Ground truth is checked by header only (its shape is what predictions must match).
+    """
+    pred_dir, gt_dir = Path(pred_dir), Path(gt_dir)
+    gt, errors = list_ground_truth(gt_dir)
+    if errors:
+        return errors
+    preds, _readme, errors = pair_files(pred_dir, gt)
+    for stem, path in preds.items():
+        try:
+            shape = read_header(gt[stem]).shape
+        except NpyError as exc:
+            errors.extend(exc.errors)
+            continue
+        try:
+            read_raw(path, shape, channels=profile.channels, max_value=profile.max_value)
+        except NpyError as exc:
+            errors.extend(exc.errors)
+    return errors
+
+
 def score_directories(
     pred_dir: Path,
     gt_dir: Path,

@@ -1,0 +1,256 @@
+"""Safe intake of an uploaded submission zip.
+
+The archive is checked before anything is extracted: size and entry-count caps, per-file and
+total uncompressed caps, compression ratio, overlapping entries (zip bombs), absolute paths and
+``..``, symlinks, encryption, nested archives and the layout (files at the top or inside one
+folder; ``__MACOSX/`` and dotfiles ignored). Extraction then streams each member with a byte
+counter, never trusting the sizes the archive declares. Finally every prediction is validated
+against the split's ground truth exactly as ``harness score`` does, and ``readme.txt`` is parsed.
+The result lists every problem, per file, with a code and a message.
+"""
+
+from __future__ import annotations
+
+import shutil
+import stat
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from pydantic import BaseModel
+
+from harness.npyio import ErrorCode, FileError
+from harness.scoring import README_NAME, validate_directories
+from submissions.readme import ReadmeInfo, parse_readme
+
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+NESTED_SUFFIXES = (".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar")
+CHUNK = 1 << 20
+
+
+class IntakeLimits(BaseModel):
+    """Caps on an upload (settings can override each)."""
+
+    max_upload_bytes: int = 1 << 30
+    max_entries: int = 10_000
+    max_file_bytes: int = 256 << 20
+    max_total_bytes: int = 8 << 30
+    max_ratio: float = 2000.0  # deflate alone tops out near 1032:1; beyond is a trick
+
+
+class IntakeReport(BaseModel):
+    ok: bool
+    errors: list[FileError]
+    warnings: list[str] = []
+    readme: ReadmeInfo | None = None
+    n_predictions: int = 0
+
+
+def _err(name: str, code: ErrorCode, message: str) -> FileError:
+    return FileError(file=name, code=code, message=f"{name}: {message}")
+
+
+def _ignored(parts: tuple[str, ...]) -> bool:
+    return parts[0] == "__MACOSX" or any(p.startswith(".") for p in parts)
+
+
+def _unsafe(name: str) -> str | None:
+    if "\\" in name:
+        return "uses backslashes in its path"
+    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        return "has an absolute path"
+    if any(p == ".." for p in PurePosixPath(name).parts):
+        return "climbs out of the archive with '..'"
+    if "\x00" in name:
+        return "has a NUL byte in its name"
+    return None
+
+
+def inspect_archive(path: Path, limits: IntakeLimits) -> tuple[list[zipfile.ZipInfo], str, list[FileError]]:
+    """Check the archive's directory; returns the members to extract, their folder, and problems."""
+    label = path.name
+    size = path.stat().st_size
+    if size > limits.max_upload_bytes:
+        return (
+            [],
+            "",
+            [
+                _err(
+                    label,
+                    ErrorCode.UPLOAD_TOO_LARGE,
+                    f"upload of {size} bytes exceeds the {limits.max_upload_bytes}-byte limit",
+                )
+            ],
+        )
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        return [], "", [_err(label, ErrorCode.CORRUPT_ARCHIVE, f"not a readable zip archive ({exc})")]
+    if len(infos) > limits.max_entries:
+        return (
+            [],
+            "",
+            [_err(label, ErrorCode.TOO_MANY_FILES, f"{len(infos)} entries exceed the limit of {limits.max_entries}")],
+        )
+    errors: list[FileError] = []
+    members: list[zipfile.ZipInfo] = []
+    total = 0
+    spans = []
+    seen: set[str] = set()
+    for info in infos:
+        name = info.filename
+        spans.append(
+            (
+                info.header_offset,
+                info.header_offset
+                + 30
+                + len(info.orig_filename.encode("utf-8", "surrogateescape"))
+                + info.compress_size,
+                name,
+            )
+        )
+        reason = _unsafe(name)
+        if reason:
+            errors.append(_err(name, ErrorCode.UNSAFE_PATH, reason))
+            continue
+        mode = info.external_attr >> 16
+        if stat.S_ISLNK(mode):
+            errors.append(_err(name, ErrorCode.SYMLINK, "is a symbolic link; links are refused"))
+            continue
+        if info.is_dir():
+            continue
+        parts = PurePosixPath(name).parts
+        if _ignored(parts):
+            continue
+        if info.flag_bits & 0x1:
+            errors.append(_err(name, ErrorCode.ENCRYPTED, "is encrypted; upload an unencrypted zip"))
+            continue
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            errors.append(
+                _err(
+                    name,
+                    ErrorCode.UNSUPPORTED_COMPRESSION,
+                    f"uses compression method {info.compress_type}; use deflate or store",
+                )
+            )
+            continue
+        if name.lower().endswith(NESTED_SUFFIXES):
+            errors.append(
+                _err(
+                    name,
+                    ErrorCode.NESTED_ARCHIVE,
+                    "is an archive inside the archive; put the files themselves in the zip",
+                )
+            )
+            continue
+        if info.file_size > limits.max_file_bytes:
+            errors.append(
+                _err(
+                    name,
+                    ErrorCode.FILE_TOO_LARGE,
+                    f"{info.file_size} bytes exceed the per-file limit of {limits.max_file_bytes}",
+                )
+            )
+            continue
+        if info.file_size > 1 << 16 and info.file_size > limits.max_ratio * max(info.compress_size, 1):
+            errors.append(
+                _err(
+                    name,
+                    ErrorCode.ZIP_BOMB,
+                    f"expands {info.file_size / max(info.compress_size, 1):.0f}-fold; the limit is {limits.max_ratio:.0f}",
+                )
+            )
+            continue
+        if name in seen:
+            errors.append(_err(name, ErrorCode.BAD_LAYOUT, "appears twice in the archive"))
+            continue
+        seen.add(name)
+        total += info.file_size
+        members.append(info)
+    if total > limits.max_total_bytes:
+        errors.append(
+            _err(label, ErrorCode.ZIP_BOMB, f"expands to {total} bytes; the limit is {limits.max_total_bytes}")
+        )
+    spans.sort()
+    for (_s0, e0, n0), (s1, _e1, n1) in zip(spans, spans[1:], strict=False):
+        if s1 < e0:
+            errors.append(_err(label, ErrorCode.ZIP_BOMB, f"entries {n0!r} and {n1!r} overlap inside the archive"))
+    folders = {PurePosixPath(m.filename).parts[:-1] for m in members}
+    if len(folders) > 1 or any(len(f) > 1 for f in folders):
+        shown = ", ".join(sorted("/".join(f) or "(top)" for f in folders))
+        errors.append(
+            _err(label, ErrorCode.BAD_LAYOUT, f"files must sit at the top or inside one folder; found {shown}")
+        )
+    folder = "/".join(next(iter(folders))) if len(folders) == 1 else ""
+    return members, folder, errors
+
+
+def extract(path: Path, members: list[zipfile.ZipInfo], dest: Path, limits: IntakeLimits) -> list[FileError]:
+    """Stream members into ``dest`` (flat), counting bytes instead of trusting the directory."""
+    errors: list[FileError] = []
+    dest.mkdir(parents=True, exist_ok=True)
+    total = 0
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for info in members:
+                target = dest / PurePosixPath(info.filename).name
+                written = 0
+                with zf.open(info) as src, open(target, "wb") as out:
+                    head = src.read(4)
+                    if head in ZIP_MAGIC:
+                        errors.append(
+                            _err(info.filename, ErrorCode.NESTED_ARCHIVE, "is a zip archive inside the archive")
+                        )
+                        continue
+                    out.write(head)
+                    written = len(head)
+                    while chunk := src.read(CHUNK):
+                        written += len(chunk)
+                        total += len(chunk)
+                        if written > min(info.file_size, limits.max_file_bytes) or total > limits.max_total_bytes:
+                            raise _Overflow(info.filename)
+                        out.write(chunk)
+    except _Overflow as exc:
+        errors.append(_err(str(exc), ErrorCode.ZIP_BOMB, "expands past its declared size or the limits"))
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        errors.append(_err(path.name, ErrorCode.CORRUPT_ARCHIVE, f"cannot be extracted ({exc})"))
+    return errors
+
+
+class _Overflow(Exception):
+    pass
+
+
+def check_upload(zip_path: Path, gt_dir: Path, workdir: Path, limits: IntakeLimits | None = None) -> IntakeReport:
+    """Inspect, extract into ``workdir`` and validate an upload against ``gt_dir``.
+
+    On success the predictions lie flat in ``workdir`` ready to be scored; on failure
+    ``workdir`` is removed and the report lists every problem.
+    """
+    limits = limits or IntakeLimits()
+    zip_path, workdir = Path(zip_path), Path(workdir)
+    members, folder, errors = inspect_archive(zip_path, limits)
+    if errors:
+        return IntakeReport(ok=False, errors=errors)
+    errors = extract(zip_path, members, workdir, limits)
+    if errors:
+        shutil.rmtree(workdir, ignore_errors=True)
+        return IntakeReport(ok=False, errors=errors)
+    prefix = f"{folder}/" if folder else ""
+    errors = [
+        e.model_copy(update={"file": prefix + Path(e.file).name}) if Path(e.file).parent == workdir else e
+        for e in validate_directories(workdir, gt_dir)
+    ]
+    warnings: list[str] = []
+    readme = None
+    readme_path = workdir / README_NAME
+    matches = [p for p in workdir.iterdir() if p.name.lower() == README_NAME]
+    if matches:
+        parsed = parse_readme(matches[0].read_bytes())
+        readme, warnings = parsed.info, parsed.warnings
+    elif not readme_path.exists():
+        warnings.append("no readme.txt in the upload (runtime, CPU/GPU and extra data are then unknown)")
+    n = sum(1 for p in workdir.iterdir() if p.suffix.lower() == ".npy")
+    if errors:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return IntakeReport(ok=not errors, errors=errors, warnings=warnings, readme=readme, n_predictions=n)
