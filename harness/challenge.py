@@ -7,7 +7,7 @@ values; written and read as TOML next to the data it describes.
 from __future__ import annotations
 
 import tomllib
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -31,6 +31,15 @@ class SplitSpec(BaseModel):
     limit_per_day: int = Field(5, ge=1)
     limit_total: int = Field(100, ge=1)
     full_resolution: bool = False  # images are also given whole under full/
+
+    @model_validator(mode="after")
+    def _utc(self) -> SplitSpec:
+        # a date written without a zone means UTC, so comparisons never mix naive and aware
+        for name in ("opens", "closes"):
+            value = getattr(self, name)
+            if value is not None and value.tzinfo is None:
+                setattr(self, name, value.replace(tzinfo=UTC))
+        return self
 
 
 class Misalignment(BaseModel):

@@ -32,3 +32,16 @@ def main(
     ),
 ) -> None:
     """Benchmark and leaderboard harness of the Reversed ISP challenge (sRGB -> RAW)."""
+
+
+@app.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="Port."),
+) -> None:
+    """Serve the leaderboard, the submission API and the scoring worker (HARNESS_* settings)."""
+    import uvicorn
+
+    from leaderboard.app import create_app  # lazy: harness does not import the service otherwise
+
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+
+from leaderboard.api.deps import CallerDep, OrganiserDep, ServiceDep, SessionDep
+from leaderboard.models import LeaderboardRow
+
+router = APIRouter(prefix="/api", tags=["leaderboard"])
+
+
+def _default_split(service, track: str) -> str:
+    return next(s.name for s in service.spec.track(track).splits if s.kind == "test")
+
+
+@router.get("/leaderboard/{track}", response_model=list[LeaderboardRow])
+def leaderboard(
+    track: str, service: ServiceDep, session: SessionDep, caller: CallerDep, split: str | None = None
+) -> list[LeaderboardRow]:
+    """Ranked rows of a track's split (default: its first test split)."""
+    try:
+        service.spec.track(track)
+        name = split or _default_split(service, track)
+        service.spec.track(track).split(name)
+    except KeyError as exc:
+        raise HTTPException(404, str(exc.args[0])) from None
+    return service.leaderboard(session, track, name, caller.organiser)
+
+
+@router.post("/splits/{track}/{split}/reveal", tags=["organiser"])
+def reveal(track: str, split: str, service: ServiceDep, session: SessionDep, _org: OrganiserDep) -> dict:
+    """Make a hidden split's results public."""
+    try:
+        service.spec.track(track).split(split)
+    except KeyError as exc:
+        raise HTTPException(404, str(exc.args[0])) from None
+    state = service.split_state(session, track, split)
+    state.revealed = True
+    session.add(state)
+    session.commit()
+    return {"track": track, "split": split, "revealed": True}

@@ -1,0 +1,58 @@
+"""The FastAPI application: JSON API, HTML pages and the scoring worker."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from harness import __version__
+from harness.settings import Settings, database_url, get_settings
+from leaderboard.api.routes import board, submissions, teams
+from leaderboard.db import init_db, make_engine
+from leaderboard.service import Service, ServiceError
+from leaderboard.web import router as web_router
+from leaderboard.worker import ScoringThread
+
+
+def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+    engine = make_engine(database_url(settings))
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    init_db(engine)
+    service = Service(settings, engine)
+    service.spec  # noqa: B018 - fail at start-up, not on the first request, if the challenge is missing
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        worker = ScoringThread(service) if run_worker else None
+        if worker:
+            worker.start()
+        yield
+        if worker:
+            worker.stop()
+            worker.join(timeout=30)
+
+    app = FastAPI(
+        title="reisp-harness",
+        version=__version__,
+        lifespan=lifespan,
+        description="Reversed ISP challenge: submissions and leaderboard.",
+    )
+    app.state.service = service
+
+    @app.exception_handler(ServiceError)
+    async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
+        return JSONResponse(status_code=exc.status, content={"detail": exc.message})
+
+    app.include_router(teams.router)
+    app.include_router(submissions.router)
+    app.include_router(board.router)
+    app.include_router(web_router)
+
+    @app.get("/api/health", tags=["meta"])
+    def health() -> dict:
+        return {"ok": True, "version": __version__, "challenge": service.spec.name}
+
+    return app

@@ -1,0 +1,151 @@
+"""Tables (SQLModel) and the API's public schemas, kept apart so private columns never leak."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel
+from pydantic import Field as PField
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Status(StrEnum):
+    RECEIVED = "received"
+    VALIDATING = "validating"
+    QUEUED = "queued"
+    SCORING = "scoring"
+    SCORED = "scored"
+    FAILED = "failed"
+
+
+class Team(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=64)
+    token_sha256: str = Field(index=True, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Submission(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    challenge: str = Field(index=True)
+    track: str = Field(index=True)
+    split: str = Field(index=True)
+    status: Status = Field(default=Status.RECEIVED, index=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)
+    upload_sha256: str
+    upload_bytes: int
+    errors: list = Field(default_factory=list, sa_column=Column(JSON))
+    warnings: list = Field(default_factory=list, sa_column=Column(JSON))
+    readme: dict | None = Field(default=None, sa_column=Column(JSON))
+    # fact sheet (self-reported)
+    extra_data: bool = False
+    ensemble: bool = False
+    full_resolution: bool = False
+    params_m: float | None = None
+    runtime_s: float | None = None
+    device: str | None = None
+    description: str = ""
+
+
+class Score(SQLModel, table=True):
+    """One scoring of one submission; re-scoring adds rows and marks the old ones not current."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True)
+    split: str
+    psnr: float
+    ssim: float
+    n_images: int
+    profile: str
+    harness_version: str
+    gt_manifest_sha256: str
+    current: bool = Field(default=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ImageScore(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    score_id: int = Field(foreign_key="score.id", index=True)
+    name: str
+    psnr: float
+    ssim: float
+
+
+class SplitState(SQLModel, table=True):
+    """Organiser switches per split: revealed (hidden splits), ranking rule."""
+
+    __table_args__ = (UniqueConstraint("challenge", "track", "split"),)
+    id: int | None = Field(default=None, primary_key=True)
+    challenge: str
+    track: str
+    split: str
+    revealed: bool = False
+    rank_by: str = "best"  # best | latest
+
+
+# --- API schemas --------------------------------------------------------------------------
+
+
+class TeamCreate(BaseModel):
+    name: str = PField(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.\-]*$")
+
+
+class TeamCreated(BaseModel):
+    id: int
+    name: str
+    token: str
+
+
+class SplitScore(BaseModel):
+    psnr: float
+    ssim: float
+    n_images: int
+
+
+class SubmissionPublic(BaseModel):
+    id: int
+    team: str
+    track: str
+    split: str
+    status: Status
+    created_at: datetime
+    errors: list[dict]
+    warnings: list[str]
+    scores: dict[str, SplitScore]
+    extra_data: bool
+    ensemble: bool
+    full_resolution: bool
+    params_m: float | None
+    runtime_s: float | None
+    device: str | None
+    description: str
+
+
+class SubmissionAccepted(BaseModel):
+    id: int
+    status: Status
+
+
+class LeaderboardRow(BaseModel):
+    rank: int
+    team: str
+    submission_id: int
+    split: str
+    psnr: float
+    ssim: float
+    n_images: int
+    extra_data: bool
+    ensemble: bool
+    full_resolution: bool
+    params_m: float | None
+    runtime_s: float | None
+    device: str | None
+    date: datetime

@@ -1,0 +1,378 @@
+"""What the service does, without HTTP: teams, submissions and their lifecycle, ranking.
+
+Routes and the worker call into this module; tests can too. Every state change of a
+submission is committed at once, so the database tells the truth at all times.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import secrets
+import shutil
+import tempfile
+from datetime import timedelta
+from functools import cached_property
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, func, select
+
+from harness import __version__
+from harness.challenge import ChallengeSpec, load_challenge
+from harness.metrics import get_profile
+from harness.npyio import ErrorCode, FileError
+from harness.scoring import score_directories
+from harness.settings import Settings
+from leaderboard.models import (
+    ImageScore,
+    LeaderboardRow,
+    Score,
+    SplitScore,
+    SplitState,
+    Status,
+    Submission,
+    SubmissionPublic,
+    Team,
+    TeamCreated,
+    utcnow,
+)
+from submissions.intake import IntakeLimits, check_upload
+
+CHUNK = 1 << 20
+
+
+class ServiceError(Exception):
+    """A refusal with an HTTP status and a message for the user."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Service:
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.root = Path(settings.data_dir) / "challenges" / settings.challenge
+        self.uploads = Path(settings.data_dir) / "submissions"
+        self._manifests: dict[tuple[str, str], str] = {}
+
+    @cached_property
+    def spec(self) -> ChallengeSpec:
+        return load_challenge(self.root)
+
+    # --- teams --------------------------------------------------------------------------
+
+    def register_team(self, session: Session, name: str) -> TeamCreated:
+        if not self.settings.registration_open:
+            raise ServiceError(403, "registration is closed by the organisers")
+        if session.exec(select(Team).where(func.lower(Team.name) == name.lower())).first():
+            raise ServiceError(409, f"a team named {name!r} already exists")
+        token = secrets.token_urlsafe(24)
+        team = Team(name=name, token_sha256=_token_hash(token))
+        session.add(team)
+        session.commit()
+        session.refresh(team)
+        return TeamCreated(id=team.id, name=team.name, token=token)
+
+    def team_for_token(self, session: Session, token: str) -> Team | None:
+        return session.exec(select(Team).where(Team.token_sha256 == _token_hash(token))).first()
+
+    def is_organiser(self, token: str | None) -> bool:
+        expected = self.settings.organizer_token
+        return bool(expected and token and secrets.compare_digest(token, expected))
+
+    # --- splits -------------------------------------------------------------------------
+
+    def split_state(self, session: Session, track: str, split: str) -> SplitState:
+        state = session.exec(
+            select(SplitState).where(
+                SplitState.challenge == self.spec.name, SplitState.track == track, SplitState.split == split
+            )
+        ).first()
+        if state is None:
+            state = SplitState(challenge=self.spec.name, track=track, split=split)
+            session.add(state)
+            session.commit()
+            session.refresh(state)
+        return state
+
+    def visible(self, session: Session, track: str, split: str, organiser: bool) -> bool:
+        """May this caller see results of the split? Hidden splits only once revealed."""
+        if organiser:
+            return True
+        spec = self.spec.track(track).split(split)
+        return spec.visibility == "public" or self.split_state(session, track, split).revealed
+
+    def gt_dir(self, track: str, split: str) -> Path:
+        return self.root / track / split / "gt"
+
+    def gt_manifest(self, track: str, split: str) -> str:
+        """sha256 over the sorted (name, file sha256) of a split's ground truth."""
+        key = (track, split)
+        if key not in self._manifests:
+            h = hashlib.sha256()
+            for p in sorted(self.gt_dir(track, split).glob("*.npy")):
+                h.update(p.name.encode() + b"\0" + hashlib.sha256(p.read_bytes()).digest())
+            self._manifests[key] = h.hexdigest()
+        return self._manifests[key]
+
+    # --- submissions --------------------------------------------------------------------
+
+    def submit(self, session: Session, team: Team, track: str, split: str, upload: BinaryIO, facts: dict) -> Submission:
+        try:
+            split_spec = self.spec.track(track).split(split)
+        except KeyError as exc:
+            raise ServiceError(404, str(exc.args[0])) from None
+        if split_spec.kind != "test":
+            raise ServiceError(400, f"split {split!r} takes no submissions")
+        now = utcnow()
+        if split_spec.opens and now < split_spec.opens:
+            raise ServiceError(403, f"split {split!r} opens at {split_spec.opens.isoformat()}")
+        if split_spec.closes and now > split_spec.closes:
+            raise ServiceError(403, f"split {split!r} closed at {split_spec.closes.isoformat()}")
+        mine = (
+            select(func.count())
+            .select_from(Submission)
+            .where(Submission.team_id == team.id, Submission.track == track, Submission.split == split)
+        )
+        total = session.exec(mine).one()
+        if total >= split_spec.limit_total:
+            raise ServiceError(
+                429, f"the total limit of {split_spec.limit_total} submissions to {track}/{split} is reached"
+            )
+        today = session.exec(
+            mine.where(Submission.created_at >= now - timedelta(days=1), Submission.status != Status.FAILED)
+        ).one()
+        if today >= split_spec.limit_per_day:
+            raise ServiceError(
+                429,
+                f"the limit of {split_spec.limit_per_day} submissions per 24 h to {track}/{split} is reached (failed ones do not count)",
+            )
+
+        # store the upload first (outside the database), then record it
+        self.uploads.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.uploads, prefix=".upload-")
+        digest, size = hashlib.sha256(), 0
+        try:
+            with os.fdopen(fd, "wb") as out:
+                while chunk := upload.read(CHUNK):
+                    size += len(chunk)
+                    if size > self.settings.max_upload_bytes:
+                        raise ServiceError(413, f"upload exceeds {self.settings.max_upload_bytes} bytes")
+                    digest.update(chunk)
+                    out.write(chunk)
+            sub = Submission(
+                team_id=team.id,
+                challenge=self.spec.name,
+                track=track,
+                split=split,
+                upload_sha256=digest.hexdigest(),
+                upload_bytes=size,
+                **facts,
+            )
+            session.add(sub)
+            session.commit()
+            session.refresh(sub)
+            folder = self.uploads / str(sub.id)
+            folder.mkdir(parents=True, exist_ok=False)
+            final = folder / "upload.zip"
+            os.replace(tmp, final)
+            final.chmod(0o444)  # immutable: re-scoring reads the very bytes that were uploaded
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        return sub
+
+    def _set(self, session: Session, sub: Submission, status: Status, **fields) -> None:
+        sub.status = status
+        sub.updated_at = utcnow()
+        for k, v in fields.items():
+            setattr(sub, k, v)
+        session.add(sub)
+        session.commit()
+
+    def process(self, submission_id: int) -> Status:
+        """Validate and score one submission (idempotent: a scored one is left as it is)."""
+        with Session(self.engine) as session:
+            sub = session.get(Submission, submission_id)
+            if sub is None or sub.status in (Status.SCORED, Status.FAILED):
+                return sub.status if sub else Status.FAILED
+            self._set(session, sub, Status.VALIDATING)
+            upload = self.uploads / str(sub.id) / "upload.zip"
+            work = Path(tempfile.mkdtemp(prefix=f"sub-{sub.id}-"))
+            try:
+                if hashlib.sha256(upload.read_bytes()).hexdigest() != sub.upload_sha256:
+                    errs = [
+                        FileError(
+                            file="upload.zip",
+                            code=ErrorCode.UNREADABLE,
+                            message="upload.zip: stored bytes changed since upload",
+                        )
+                    ]
+                    self._set(session, sub, Status.FAILED, errors=[e.model_dump(mode="json") for e in errs])
+                    return Status.FAILED
+                gt = self.gt_dir(sub.track, sub.split)
+                report = check_upload(
+                    upload, gt, work / "preds", IntakeLimits(max_upload_bytes=self.settings.max_upload_bytes)
+                )
+                fields = {"warnings": report.warnings, "readme": report.readme.model_dump() if report.readme else None}
+                if not report.ok:
+                    self._set(
+                        session, sub, Status.FAILED, errors=[e.model_dump(mode="json") for e in report.errors], **fields
+                    )
+                    return Status.FAILED
+                self._set(session, sub, Status.QUEUED, **fields)
+                self._set(session, sub, Status.SCORING)
+                profile = get_profile(self.spec.profile)
+                result = score_directories(work / "preds", gt, profile=profile, workers=self.settings.workers)
+                if not result.ok or result.psnr is None or math.isnan(result.psnr) or math.isnan(result.ssim):
+                    self._set(session, sub, Status.FAILED, errors=[e.model_dump(mode="json") for e in result.errors])
+                    return Status.FAILED
+                for old in session.exec(select(Score).where(Score.submission_id == sub.id, Score.current)).all():
+                    old.current = False
+                    session.add(old)
+                score = Score(
+                    submission_id=sub.id,
+                    split=sub.split,
+                    psnr=result.psnr,
+                    ssim=result.ssim,
+                    n_images=result.n_images,
+                    profile=profile.name,
+                    harness_version=__version__,
+                    gt_manifest_sha256=self.gt_manifest(sub.track, sub.split),
+                )
+                session.add(score)
+                session.flush()
+                session.add_all(
+                    ImageScore(score_id=score.id, name=i.name, psnr=i.psnr, ssim=i.ssim) for i in result.images
+                )
+                sub.status = Status.SCORED
+                sub.updated_at = utcnow()
+                sub.errors = []
+                session.add(sub)
+                session.commit()  # score rows and the status change land together
+                return Status.SCORED
+            except Exception as exc:  # noqa: BLE001 - any crash must end visibly, never stuck
+                session.rollback()
+                err = FileError(
+                    file="upload.zip", code=ErrorCode.UNREADABLE, message=f"scoring failed: {type(exc).__name__}: {exc}"
+                )
+                self._set(session, sub, Status.FAILED, errors=[err.model_dump(mode="json")])
+                return Status.FAILED
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+
+    def claim_next(self) -> int | None:
+        """The oldest received submission, or None."""
+        with Session(self.engine) as session:
+            sub = session.exec(
+                select(Submission).where(Submission.status == Status.RECEIVED).order_by(col(Submission.id))
+            ).first()
+            return sub.id if sub else None
+
+    def requeue_interrupted(self) -> int:
+        """Submissions left mid-way by a stopped server go back to the queue (at start-up)."""
+        with Session(self.engine) as session:
+            stuck = session.exec(
+                select(Submission).where(col(Submission.status).in_([Status.VALIDATING, Status.QUEUED, Status.SCORING]))
+            ).all()
+            for sub in stuck:
+                self._set(session, sub, Status.RECEIVED)
+            return len(stuck)
+
+    # --- reading ------------------------------------------------------------------------
+
+    def public_submission(self, session: Session, sub: Submission, organiser: bool) -> SubmissionPublic:
+        team = session.get(Team, sub.team_id)
+        scores: dict[str, SplitScore] = {}
+        if self.visible(session, sub.track, sub.split, organiser):
+            score = session.exec(select(Score).where(Score.submission_id == sub.id, Score.current)).first()
+            if score is not None:
+                scores[score.split] = SplitScore(psnr=score.psnr, ssim=score.ssim, n_images=score.n_images)
+        return SubmissionPublic(
+            id=sub.id,
+            team=team.name,
+            track=sub.track,
+            split=sub.split,
+            status=sub.status,
+            created_at=sub.created_at,
+            errors=sub.errors or [],
+            warnings=sub.warnings or [],
+            scores=scores,
+            extra_data=sub.extra_data,
+            ensemble=sub.ensemble,
+            full_resolution=sub.full_resolution,
+            params_m=sub.params_m,
+            runtime_s=sub.runtime_s,
+            device=sub.device,
+            description=sub.description,
+        )
+
+    def leaderboard(self, session: Session, track: str, split: str, organiser: bool) -> list[LeaderboardRow]:
+        """Ranked rows of a split: one per team, by the split's primary metric.
+
+        Best (or, if the organiser chose so, latest) scored submission per team; ties go to
+        the earlier submission; unscored and NaN entries are never ranked.
+        """
+        split_spec = self.spec.track(track).split(split)
+        if not self.visible(session, track, split, organiser):
+            raise ServiceError(404, f"no leaderboard for {track}/{split} yet")
+        rule = self.split_state(session, track, split).rank_by
+        rows = session.exec(
+            select(Score, Submission, Team)
+            .join(Submission, Score.submission_id == Submission.id)
+            .join(Team, Submission.team_id == Team.id)
+            .where(
+                Submission.track == track, Submission.split == split, Submission.status == Status.SCORED, Score.current
+            )
+        ).all()
+        metric = split_spec.primary_metric
+        best: dict[int, tuple[Score, Submission, Team]] = {}
+        for score, sub, team in rows:
+            value = getattr(score, metric)
+            if value is None or math.isnan(value):
+                continue
+            cur = best.get(team.id)
+            if cur is None:
+                best[team.id] = (score, sub, team)
+                continue
+            cur_value = getattr(cur[0], metric)
+            if rule == "latest":
+                better = sub.created_at > cur[1].created_at or (
+                    sub.created_at == cur[1].created_at and sub.id > cur[1].id
+                )
+            else:
+                better = value > cur_value or (
+                    value == cur_value and (sub.created_at, sub.id) < (cur[1].created_at, cur[1].id)
+                )
+            if better:
+                best[team.id] = (score, sub, team)
+        ordered = sorted(best.values(), key=lambda t: (-getattr(t[0], metric), t[1].created_at, t[1].id))
+        return [
+            LeaderboardRow(
+                rank=i + 1,
+                team=team.name,
+                submission_id=sub.id,
+                split=split,
+                psnr=score.psnr,
+                ssim=score.ssim,
+                n_images=score.n_images,
+                extra_data=sub.extra_data,
+                ensemble=sub.ensemble,
+                full_resolution=sub.full_resolution,
+                params_m=sub.params_m,
+                runtime_s=sub.runtime_s,
+                device=sub.device,
+                date=sub.created_at,
+            )
+            for i, (score, sub, team) in enumerate(ordered)
+        ]

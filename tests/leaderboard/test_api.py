@@ -1,0 +1,300 @@
+"""The service on a real uvicorn process with a real SQLite file: lifecycle, quotas, ranking, roles."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+from harness.camera import IspConfig
+from harness.challenge import ChallengeSpec, SplitSpec, TrackSpec, save_challenge
+
+ORG = "organiser-secret"
+SHAPE = (16, 16, 4)
+STEMS = ("0", "1", "2")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def npy(arr) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, arr)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory) -> Path:
+    """A tiny challenge: track s7 (test1 public, test2 hidden) with three 16x16 GT images per split."""
+    root = tmp_path_factory.mktemp("data")
+    rng = np.random.default_rng(0)
+    splits = [
+        SplitSpec(name="train", kind="train"),
+        SplitSpec(name="test1", limit_per_day=3, limit_total=5),
+        SplitSpec(name="test2", visibility="hidden", primary_metric="ssim"),
+    ]
+    track = TrackSpec(
+        name="s7", title="S7", camera="test", black=0, white=1023, patch=16, isp=IspConfig(), splits=splits
+    )
+    spec = ChallengeSpec(name="demo", title="Test challenge", tracks=[track])
+    chal = root / "challenges" / "demo"
+    for split in ("test1", "test2"):
+        gt = chal / "s7" / split / "gt"
+        gt.mkdir(parents=True)
+        for stem in STEMS:
+            (gt / f"{stem}.npy").write_bytes(npy(rng.integers(100, 900, SHAPE).astype(np.uint16)))
+    save_challenge(spec, chal)
+    return root
+
+
+@pytest.fixture(scope="module")
+def server(data_dir):
+    port = free_port()
+    env = {**os.environ, "HARNESS_DATA_DIR": str(data_dir), "HARNESS_ORGANIZER_TOKEN": ORG, "HARNESS_WORKERS": "1"}
+    env.pop("HARNESS_DATABASE_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        raise RuntimeError(proc.stdout.read().decode())
+    yield base
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def gt_of(data_dir, split, stem):
+    return np.load(data_dir / "challenges" / "demo" / "s7" / split / "gt" / f"{stem}.npy")
+
+
+def make_zip(data_dir, split="test1", noise=10, *, bad: str | None = None, seed=1) -> bytes:
+    rng = np.random.default_rng(seed)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for stem in STEMS:
+            g = gt_of(data_dir, split, stem).astype(int)
+            pred = np.clip(g + rng.integers(-noise, noise + 1, g.shape), 0, 1024).astype(np.uint16)
+            if bad == "dtype" and stem == "1":
+                pred = pred.astype(np.float32)
+            if bad == "missing" and stem == "2":
+                continue
+            zf.writestr(f"preds/{stem}.npy", npy(pred))
+        zf.writestr(
+            "preds/readme.txt",
+            "Runtime per image [s] : 0.1\nCPU[1] / GPU[0] : 0\nExtra Data [1] / No Extra Data [0] : 0\nOther description : t\n",
+        )
+    return buf.getvalue()
+
+
+def team(server, name) -> dict:
+    r = httpx.post(f"{server}/api/teams", json={"name": name})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def submit(server, token, payload: bytes, split="test1", **facts) -> httpx.Response:
+    data = {"track": "s7", "split": split, **{k: str(v) for k, v in facts.items()}}
+    return httpx.post(
+        f"{server}/api/submissions",
+        headers={"Authorization": f"Bearer {token}"},
+        data=data,
+        files={"file": ("sub.zip", payload, "application/zip")},
+    )
+
+
+def wait(server, token, sub_id, timeout=60) -> dict:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        doc = httpx.get(f"{server}/api/submissions/{sub_id}", headers={"Authorization": f"Bearer {token}"}).json()
+        if doc["status"] in ("scored", "failed"):
+            return doc
+        time.sleep(0.1)
+    raise AssertionError(f"submission {sub_id} stuck in {doc['status']}")
+
+
+def test_lifecycle_scores_match_the_cli(server, data_dir, tmp_path):
+    t = team(server, "alpha")
+    payload = make_zip(data_dir)
+    r = submit(server, t["token"], payload, extra_data="true", params_m="1.5", runtime_s="0.2", device="gpu")
+    assert r.status_code == 202 and r.json()["status"] == "received"
+    doc = wait(server, t["token"], r.json()["id"])
+    assert doc["status"] == "scored" and doc["errors"] == []
+    # the same numbers as `harness score` on the same files
+    zipfile.ZipFile(io.BytesIO(payload)).extractall(tmp_path)
+    from harness.scoring import score_directories
+
+    ref = score_directories(tmp_path / "preds", data_dir / "challenges" / "demo" / "s7" / "test1" / "gt")
+    assert doc["scores"]["test1"] == {"psnr": ref.psnr, "ssim": ref.ssim, "n_images": 3}
+    assert doc["extra_data"] is True and doc["params_m"] == 1.5 and doc["device"] == "gpu"
+    stored = data_dir / "submissions" / str(doc["id"]) / "upload.zip"
+    assert stored.read_bytes() == payload and oct(stored.stat().st_mode & 0o777) == "0o444"
+    db = sqlite3.connect(data_dir / "harness.db")
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert (
+        db.execute("SELECT upload_sha256 FROM submission WHERE id=?", (doc["id"],)).fetchone()[0]
+        == hashlib.sha256(payload).hexdigest()
+    )
+
+
+def test_bad_uploads_fail_with_precise_errors_and_do_not_eat_the_daily_quota(server, data_dir):
+    t = team(server, "beta")
+    failed = []
+    for bad in ("dtype", "missing"):
+        r = submit(server, t["token"], make_zip(data_dir, bad=bad))
+        failed.append(wait(server, t["token"], r.json()["id"]))
+    assert [(e["file"], e["code"]) for e in failed[0]["errors"]] == [("preds/1.npy", "wrong_dtype")]
+    assert [(e["file"], e["code"]) for e in failed[1]["errors"]] == [("preds/2.npy", "missing_prediction")]
+    assert all(f["status"] == "failed" and f["scores"] == {} for f in failed)
+    r = submit(server, t["token"], b"this is not a zip")
+    assert wait(server, t["token"], r.json()["id"])["errors"][0]["code"] == "corrupt_archive"
+    # three failures so far, daily limit 3: good ones are still accepted
+    for _ in range(2):
+        r = submit(server, t["token"], make_zip(data_dir))
+        assert r.status_code == 202
+        wait(server, t["token"], r.json()["id"])
+    # the total cap (5) holds for everything
+    r = submit(server, t["token"], make_zip(data_dir))
+    assert r.status_code == 429 and "total" in r.json()["detail"]
+
+
+def test_daily_limit(server, data_dir):
+    t = team(server, "gamma")
+    for _ in range(3):
+        assert submit(server, t["token"], make_zip(data_dir)).status_code == 202
+    r = submit(server, t["token"], make_zip(data_dir))
+    assert r.status_code == 429 and "24 h" in r.json()["detail"]
+
+
+def test_ranking_best_per_team_and_ties_to_the_earlier(server, data_dir):
+    a = team(server, "rank-a")
+    b = team(server, "rank-b")
+    c = team(server, "rank-c")
+    ids = {}
+    ids["a_good"] = submit(server, a["token"], make_zip(data_dir, noise=2, seed=5)).json()["id"]
+    ids["b"] = submit(server, b["token"], make_zip(data_dir, noise=30, seed=6)).json()["id"]
+    ids["c_tie"] = submit(server, c["token"], make_zip(data_dir, noise=2, seed=5)).json()[
+        "id"
+    ]  # same bytes as a_good, later
+    ids["a_worse"] = submit(server, a["token"], make_zip(data_dir, noise=60, seed=7)).json()["id"]
+    for name, i in ids.items():
+        tok = {"a": a, "b": b, "c": c}[name[0]]["token"]
+        assert wait(server, tok, i)["status"] == "scored"
+    rows = [r for r in httpx.get(f"{server}/api/leaderboard/s7").json() if r["team"].startswith("rank-")]
+    assert [r["team"] for r in rows] == ["rank-a", "rank-c", "rank-b"]
+    assert rows[0]["submission_id"] == ids["a_good"] and rows[0]["psnr"] == rows[1]["psnr"]
+    assert all(r["rank"] < s["rank"] for r, s in zip(rows, rows[1:], strict=False))
+
+
+def test_teams_see_only_their_own(server, data_dir):
+    a = team(server, "own-a")
+    b = team(server, "own-b")
+    sub_id = submit(server, a["token"], make_zip(data_dir)).json()["id"]
+    assert (
+        httpx.get(f"{server}/api/submissions/{sub_id}", headers={"Authorization": f"Bearer {b['token']}"}).status_code
+        == 404
+    )
+    assert httpx.get(f"{server}/api/submissions/{sub_id}").status_code == 404
+    assert httpx.get(f"{server}/api/submissions").status_code == 401
+    mine = httpx.get(f"{server}/api/submissions", headers={"Authorization": f"Bearer {b['token']}"}).json()
+    assert mine == []
+    assert httpx.get(f"{server}/api/submissions", headers={"Authorization": "Bearer wrong"}).status_code == 401
+
+
+def test_hidden_split_reveals_nothing_until_revealed(server, data_dir):
+    t = team(server, "hidden-team")
+    sub_id = submit(server, t["token"], make_zip(data_dir, split="test2"), split="test2").json()["id"]
+    doc = wait(server, t["token"], sub_id)
+    assert doc["status"] == "scored" and doc["scores"] == {}  # the team itself sees no numbers
+    assert httpx.get(f"{server}/api/leaderboard/s7?split=test2").status_code == 404
+    assert "test2" not in httpx.get(f"{server}/leaderboard/s7").text
+    org = {"Authorization": f"Bearer {ORG}"}
+    assert httpx.get(f"{server}/api/submissions/{sub_id}", headers=org).json()["scores"]["test2"]["n_images"] == 3
+    assert [r["team"] for r in httpx.get(f"{server}/api/leaderboard/s7?split=test2", headers=org).json()] == [
+        "hidden-team"
+    ]
+    assert (
+        httpx.post(
+            f"{server}/api/splits/s7/test2/reveal", headers={"Authorization": f"Bearer {t['token']}"}
+        ).status_code
+        == 403
+    )
+    assert httpx.post(f"{server}/api/splits/s7/test2/reveal", headers=org).status_code == 200
+    assert [r["team"] for r in httpx.get(f"{server}/api/leaderboard/s7?split=test2").json()] == ["hidden-team"]
+
+
+def test_rescore_keeps_history(server, data_dir):
+    t = team(server, "rescore-team")
+    sub_id = submit(server, t["token"], make_zip(data_dir)).json()["id"]
+    first = wait(server, t["token"], sub_id)
+    r = httpx.post(f"{server}/api/submissions/{sub_id}/rescore", headers={"Authorization": f"Bearer {ORG}"})
+    assert r.status_code == 200
+    second = wait(server, t["token"], sub_id)
+    assert second["scores"] == first["scores"]
+    db = sqlite3.connect(data_dir / "harness.db")
+    rows = db.execute("SELECT current FROM score WHERE submission_id=? ORDER BY id", (sub_id,)).fetchall()
+    assert rows == [(0,), (1,)]
+    n_images = db.execute(
+        "SELECT COUNT(*) FROM imagescore JOIN score ON score.id = imagescore.score_id WHERE score.submission_id=?",
+        (sub_id,),
+    ).fetchone()[0]
+    assert n_images == 6  # per-image rows of both scorings, three each
+
+
+def test_registration_and_validation_errors(server):
+    assert httpx.post(f"{server}/api/teams", json={"name": "dup"}).status_code == 201
+    assert httpx.post(f"{server}/api/teams", json={"name": "DUP"}).status_code == 409
+    assert httpx.post(f"{server}/api/teams", json={"name": "../etc"}).status_code == 422
+    t = team(server, "val-team")
+    r = httpx.post(
+        f"{server}/api/submissions",
+        headers={"Authorization": f"Bearer {t['token']}"},
+        data={"track": "nope", "split": "test1"},
+        files={"file": ("a.zip", b"x")},
+    )
+    assert r.status_code == 404
+    r = httpx.post(
+        f"{server}/api/submissions",
+        headers={"Authorization": f"Bearer {t['token']}"},
+        data={"track": "s7", "split": "train"},
+        files={"file": ("a.zip", b"x")},
+    )
+    assert r.status_code == 400
+    assert (
+        httpx.post(
+            f"{server}/api/submissions", data={"track": "s7", "split": "test1"}, files={"file": ("a.zip", b"x")}
+        ).status_code
+        == 401
+    )
+
+
+def test_html_pages(server):
+    home = httpx.get(f"{server}/")
+    assert home.status_code == 200 and "Test challenge" in home.text
+    page = httpx.get(f"{server}/leaderboard/s7")
+    assert page.status_code == 200 and "rank-a" in page.text and "<th>ED</th>" in page.text
+    assert httpx.get(f"{server}/openapi.json").json()["paths"]["/api/submissions"]
