@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+import sqlalchemy as sa
 
 from harness.camera import IspConfig
 from harness.challenge import ChallengeSpec, SplitSpec, TrackSpec, save_challenge
@@ -37,10 +38,54 @@ def npy(arr) -> bytes:
     return buf.getvalue()
 
 
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def _postgres_url() -> str:
+    """A fresh database on the local PostgreSQL (trust auth); in CI it must be there."""
+    name = f"harness_test_{os.getpid()}_{int(time.time() * 1000)}"
+    try:
+        admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 is not reachable ({exc}); CI never skips this")
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def backend(request) -> str:
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory) -> Path:
+def db_url(backend, data_dir):
+    if backend == "sqlite":
+        yield f"sqlite:///{data_dir / 'harness.db'}"
+        return
+    url = _postgres_url()
+    yield url
+    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def query(db_url: str, sql: str, **params):
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(sa.text(sql), params).fetchall()]
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory, backend) -> Path:
     """A tiny challenge: track s7 (test1 public, test2 hidden) with three 16x16 GT images per split."""
-    root = tmp_path_factory.mktemp("data")
+    root = tmp_path_factory.mktemp(f"data-{backend}")
     rng = np.random.default_rng(0)
     splits = [
         SplitSpec(name="train", kind="train"),
@@ -62,10 +107,15 @@ def data_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(data_dir):
+def server(data_dir, db_url):
     port = free_port()
-    env = {**os.environ, "HARNESS_DATA_DIR": str(data_dir), "HARNESS_ORGANIZER_TOKEN": ORG, "HARNESS_WORKERS": "1"}
-    env.pop("HARNESS_DATABASE_URL", None)
+    env = {
+        **os.environ,
+        "HARNESS_DATA_DIR": str(data_dir),
+        "HARNESS_ORGANIZER_TOKEN": ORG,
+        "HARNESS_WORKERS": "1",
+        "HARNESS_DATABASE_URL": db_url,
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "harness", "serve", "--port", str(port)],
         env=env,
@@ -137,7 +187,7 @@ def wait(server, token, sub_id, timeout=60) -> dict:
     raise AssertionError(f"submission {sub_id} stuck in {doc['status']}")
 
 
-def test_lifecycle_scores_match_the_cli(server, data_dir, tmp_path):
+def test_lifecycle_scores_match_the_cli(server, data_dir, db_url, tmp_path):
     t = team(server, "alpha")
     payload = make_zip(data_dir)
     r = submit(server, t["token"], payload, extra_data="true", params_m="1.5", runtime_s="0.2", device="gpu")
@@ -153,12 +203,11 @@ def test_lifecycle_scores_match_the_cli(server, data_dir, tmp_path):
     assert doc["extra_data"] is True and doc["params_m"] == 1.5 and doc["device"] == "gpu"
     stored = data_dir / "submissions" / str(doc["id"]) / "upload.zip"
     assert stored.read_bytes() == payload and oct(stored.stat().st_mode & 0o777) == "0o444"
-    db = sqlite3.connect(data_dir / "harness.db")
-    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert (
-        db.execute("SELECT upload_sha256 FROM submission WHERE id=?", (doc["id"],)).fetchone()[0]
-        == hashlib.sha256(payload).hexdigest()
-    )
+    if db_url.startswith("sqlite"):
+        assert sqlite3.connect(db_url.removeprefix("sqlite:///")).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert query(db_url, "SELECT upload_sha256 FROM submission WHERE id = :i", i=doc["id"]) == [
+        (hashlib.sha256(payload).hexdigest(),)
+    ]
 
 
 def test_bad_uploads_fail_with_precise_errors_and_do_not_eat_the_daily_quota(server, data_dir):
@@ -247,7 +296,7 @@ def test_hidden_split_reveals_nothing_until_revealed(server, data_dir):
     assert [r["team"] for r in httpx.get(f"{server}/api/leaderboard/s7?split=test2").json()] == ["hidden-team"]
 
 
-def test_rescore_keeps_history(server, data_dir):
+def test_rescore_keeps_history(server, data_dir, db_url):
     t = team(server, "rescore-team")
     sub_id = submit(server, t["token"], make_zip(data_dir)).json()["id"]
     first = wait(server, t["token"], sub_id)
@@ -255,14 +304,14 @@ def test_rescore_keeps_history(server, data_dir):
     assert r.status_code == 200
     second = wait(server, t["token"], sub_id)
     assert second["scores"] == first["scores"]
-    db = sqlite3.connect(data_dir / "harness.db")
-    rows = db.execute("SELECT current FROM score WHERE submission_id=? ORDER BY id", (sub_id,)).fetchall()
-    assert rows == [(0,), (1,)]
-    n_images = db.execute(
-        "SELECT COUNT(*) FROM imagescore JOIN score ON score.id = imagescore.score_id WHERE score.submission_id=?",
-        (sub_id,),
-    ).fetchone()[0]
-    assert n_images == 6  # per-image rows of both scorings, three each
+    rows = query(db_url, "SELECT current FROM score WHERE submission_id = :i ORDER BY id", i=sub_id)
+    assert [bool(r[0]) for r in rows] == [False, True]
+    n_images = query(
+        db_url,
+        "SELECT COUNT(*) FROM imagescore JOIN score ON score.id = imagescore.score_id WHERE score.submission_id = :i",
+        i=sub_id,
+    )
+    assert n_images == [(6,)]  # per-image rows of both scorings, three each
 
 
 def test_registration_and_validation_errors(server):
