@@ -15,16 +15,26 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
+PORT ?= 8000
+
 demo: $(STAMP)
-	@set -e; dir=$${DEMO_DIR:-$$(mktemp -d -t harness-demo-XXXXXX)}; \
+	@set -e; dir=$${DEMO_DIR:-$$(mktemp -d -t harness-demo-XXXXXX)}; export HARNESS_DATA_DIR="$$dir"; \
 	echo "== building the demo challenge (tracks s7, p20) under $$dir"; \
-	$(BIN)/harness data demo --out "$$dir"; \
-	echo "== the trivial predictor (inverse gamma + mosaic) on s7/test1"; \
-	$(BIN)/harness data predict-naive "$$dir/challenges/demo" --track s7 --split test1 --out "$$dir/preds/s7-test1-naive"; \
+	$(BIN)/harness data demo; \
+	for t in s7 p20; do \
+	  $(BIN)/harness data predict-naive "$$dir/challenges/demo" --track $$t --split test1 --out "$$dir/preds/$$t-test1-naive"; \
+	done; \
+	echo "== scoring the trivial predictor (inverse gamma + mosaic) on s7/test1 offline"; \
 	$(BIN)/harness score "$$dir/preds/s7-test1-naive" "$$dir/challenges/demo/s7/test1/gt" --images; \
-	echo "== and on p20/test2 (48 patches of a full-resolution image)"; \
-	$(BIN)/harness data predict-naive "$$dir/challenges/demo" --track p20 --split test2 --out "$$dir/preds/p20-test2-naive"; \
-	$(BIN)/harness score "$$dir/preds/p20-test2-naive" "$$dir/challenges/demo/p20/test2/gt"
+	echo "== starting the leaderboard service on http://127.0.0.1:$(PORT)"; \
+	$(BIN)/harness serve --port $(PORT) & pid=$$!; trap "kill $$pid 2>/dev/null" EXIT INT TERM; \
+	for i in $$(seq 100); do $(BIN)/python -c "import httpx,sys; httpx.get('http://127.0.0.1:$(PORT)/api/health')" 2>/dev/null && break; sleep 0.3; done; \
+	token=$$($(BIN)/harness team create naive-baseline --server http://127.0.0.1:$(PORT) --quiet); \
+	for t in s7 p20; do \
+	  $(BIN)/harness submit "$$dir/preds/$$t-test1-naive" --server http://127.0.0.1:$(PORT) --token "$$token" --track $$t --split test1 --device cpu --params-m 0 --description "inverse gamma + mosaic"; \
+	done; \
+	echo "== leaderboard: http://127.0.0.1:$(PORT)/leaderboard/s7  (API docs: /docs; Ctrl-C stops)"; \
+	wait $$pid
 
 test: $(STAMP)
 	$(BIN)/ruff check harness submissions baselines leaderboard tests benchmarks

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from harness import __version__
+from harness.cli.client import submit, team_app
 from harness.cli.data import data_app
 from harness.cli.score import score
 
@@ -17,6 +18,8 @@ app = typer.Typer(
 )
 app.command("score")(score)
 app.add_typer(data_app, name="data")
+app.add_typer(team_app, name="team")
+app.command("submit")(submit)
 
 
 def _version(value: bool) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import socket
 import sqlite3
@@ -347,3 +348,44 @@ def test_html_pages(server):
     page = httpx.get(f"{server}/leaderboard/s7")
     assert page.status_code == 200 and "rank-a" in page.text and "<th>ED</th>" in page.text
     assert httpx.get(f"{server}/openapi.json").json()["paths"]["/api/submissions"]
+
+
+def test_cli_client_team_and_submit(server, data_dir, tmp_path):
+    """`harness team create` and `harness submit --wait` against the running service."""
+
+    def run(*a):
+        return subprocess.run(
+            [sys.executable, "-m", "harness", *map(str, a)], capture_output=True, text=True, timeout=120
+        )
+
+    created = run("team", "create", "cli-team", "--server", server, "--quiet")
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip()
+    zipfile.ZipFile(io.BytesIO(make_zip(data_dir))).extractall(tmp_path)
+    done = run(
+        "submit",
+        tmp_path / "preds",
+        "--server",
+        server,
+        "--token",
+        token,
+        "--track",
+        "s7",
+        "--split",
+        "test1",
+        "--json",
+        "--runtime-s",
+        "0.3",
+    )
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["status"] == "scored" and doc["scores"]["test1"]["n_images"] == 3 and doc["runtime_s"] == 0.3
+    (tmp_path / "preds" / "1.npy").unlink()
+    failed = run(
+        "submit", tmp_path / "preds", "--server", server, "--token", token, "--track", "s7", "--split", "test1"
+    )
+    assert failed.returncode == 1 and "missing_prediction" in failed.stdout
+    refused = run(
+        "submit", tmp_path / "preds", "--server", server, "--token", "bad", "--track", "s7", "--split", "test1"
+    )
+    assert refused.returncode == 1 and "401" in refused.stderr

@@ -1,0 +1,120 @@
+"""Client commands for participants: register a team, submit predictions to a running service."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import time
+import zipfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+team_app = typer.Typer(help="Teams on a running leaderboard service.", no_args_is_help=True)
+
+ServerOpt = Annotated[str, typer.Option("--server", help="Base URL of the service.")]
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _detail(resp) -> str:
+    try:
+        return str(resp.json().get("detail"))
+    except ValueError:
+        return resp.text[:200]
+
+
+@team_app.command("create")
+def team_create(
+    name: Annotated[str, typer.Argument(help="Team name.")],
+    server: ServerOpt = "http://127.0.0.1:8000",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the token.")] = False,
+) -> None:
+    """Register a team; prints its token (keep it: it authorises the team's submissions)."""
+    import httpx
+
+    try:
+        resp = httpx.post(f"{server.rstrip('/')}/api/teams", json={"name": name}, timeout=30)
+    except httpx.HTTPError as exc:
+        _fail(f"cannot reach {server}: {exc}")
+    if resp.status_code != 201:
+        _fail(f"{resp.status_code}: {_detail(resp)}")
+    doc = resp.json()
+    typer.echo(doc["token"] if quiet else json.dumps(doc))
+
+
+def zip_predictions(path: Path) -> bytes:
+    """A zip of a prediction folder (its .npy files and readme.txt at the top), or the zip itself."""
+    if path.is_file():
+        return path.read_bytes()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for p in sorted(path.iterdir()):
+            if p.is_file() and (p.suffix.lower() == ".npy" or p.name.lower() == "readme.txt"):
+                zf.write(p, arcname=p.name)
+    return buf.getvalue()
+
+
+def submit(
+    predictions: Annotated[Path, typer.Argument(help="Prediction folder or zip file.", exists=True)],
+    token: Annotated[str, typer.Option(help="The team's token.")],
+    track: Annotated[str, typer.Option(help="Track name.")],
+    split: Annotated[str, typer.Option(help="Split name.")],
+    server: ServerOpt = "http://127.0.0.1:8000",
+    extra_data: Annotated[bool, typer.Option(help="ED: trained with extra data.")] = False,
+    ensemble: Annotated[bool, typer.Option(help="ENS: ensemble or test-time augmentation.")] = False,
+    full_resolution: Annotated[bool, typer.Option(help="FR: runs on full-resolution images.")] = False,
+    params_m: Annotated[float | None, typer.Option(help="Parameters, millions.")] = None,
+    runtime_s: Annotated[float | None, typer.Option(help="Runtime per image, seconds.")] = None,
+    device: Annotated[str | None, typer.Option(help="cpu or gpu.")] = None,
+    description: Annotated[str, typer.Option(help="Method description.")] = "",
+    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait until scored or failed.")] = True,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the final submission as JSON.")] = False,
+) -> None:
+    """Upload predictions to a running service. Exit codes: 0 scored (or accepted), 1 failed or refused."""
+    import httpx
+
+    base = server.rstrip("/")
+    headers = {"Authorization": f"Bearer {token}"}
+    data = {
+        "track": track,
+        "split": split,
+        "extra_data": str(extra_data),
+        "ensemble": str(ensemble),
+        "full_resolution": str(full_resolution),
+        "description": description,
+    }
+    for key, value in (("params_m", params_m), ("runtime_s", runtime_s), ("device", device)):
+        if value is not None:
+            data[key] = str(value)
+    try:
+        resp = httpx.post(
+            f"{base}/api/submissions",
+            headers=headers,
+            data=data,
+            files={"file": ("predictions.zip", zip_predictions(predictions), "application/zip")},
+            timeout=600,
+        )
+    except httpx.HTTPError as exc:
+        _fail(f"cannot reach {server}: {exc}")
+    if resp.status_code != 202:
+        _fail(f"{resp.status_code}: {_detail(resp)}")
+    sub = resp.json()
+    doc = sub
+    while wait and doc["status"] not in ("scored", "failed"):
+        time.sleep(0.3)
+        doc = httpx.get(f"{base}/api/submissions/{sub['id']}", headers=headers, timeout=30).json()
+    if json_out:
+        sys.stdout.write(json.dumps(doc) + "\n")
+    else:
+        typer.echo(f"submission {doc['id']}: {doc['status']}")
+        for split_name, s in doc.get("scores", {}).items():
+            typer.echo(f"  {split_name}: PSNR {s['psnr']:.4f}  SSIM {s['ssim']:.6f}  ({s['n_images']} images)")
+        for e in doc.get("errors", []):
+            typer.echo(f"  {e['code']}: {e['message']}")
+    raise typer.Exit(1 if doc["status"] == "failed" else 0)
