@@ -34,3 +34,8 @@ def leaderboard_page(request: Request, track: str, service: ServiceDep, session:
     return templates.TemplateResponse(
         request, "leaderboard.html", {"spec": service.spec, "track": spec, "boards": boards}
     )
+
+
+@router.get("/submit", response_class=HTMLResponse)
+def submit_page(request: Request, service: ServiceDep) -> HTMLResponse:
+    return templates.TemplateResponse(request, "submit.html", {"spec": service.spec})

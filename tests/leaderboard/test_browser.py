@@ -1,0 +1,91 @@
+"""A person's path in Debian's Chromium (driven by Playwright, no browser download):
+register, upload a zip through the form, watch it get scored, find the row on the leaderboard."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.leaderboard.test_api import backend, data_dir, db_url, make_zip, server  # noqa: F401  (fixtures)
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(os.environ.get("HARNESS_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail("Debian's chromium is not installed (.ci/run installs it)")
+        pytest.skip("chromium is not installed (apt-get install chromium); CI never skips this")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def test_upload_through_the_form_and_see_the_row(browser, server, data_dir, backend, tmp_path):  # noqa: F811
+    from playwright.sync_api import expect
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    upload = tmp_path / "predictions.zip"
+    upload.write_bytes(make_zip(data_dir, noise=1, seed=42))
+    page = browser.new_page()
+    page.on("dialog", lambda d: d.accept(f"browser-team-{backend}"))
+    page.goto(f"{server}/submit")
+    page.click("#register-link")
+    expect(page.locator("#result")).to_contain_text("registered")
+    assert page.input_value("#token")  # the form filled in the new token
+    page.select_option("#track", "s7")
+    page.select_option("#split", "test1")
+    page.set_input_files("#file", str(upload))
+    page.check("#extra_data")
+    page.fill("#params_m", "2.5")
+    page.select_option("#device", "gpu")
+    page.click("#send")
+    expect(page.locator("#result .status")).to_have_text("scored", timeout=60_000)
+    page.screenshot(path=str(ARTIFACTS / f"submit-{backend}.png"), full_page=True)
+    page.click("#result a")
+    row = page.locator("#board-test1 tr", has_text=f"browser-team-{backend}")
+    expect(row).to_be_visible()
+    cells = row.locator("td").all_inner_texts()
+    assert cells[4] == "yes" and cells[7] == "2.5" and cells[9] == "gpu"  # ED, params, device
+    assert float(cells[2]) > 40  # noise of +-1 DN: a high PSNR
+    page.screenshot(path=str(ARTIFACTS / f"leaderboard-{backend}.png"), full_page=True)
+    # sorting: a click on the team header orders rows by name
+    page.click("#board-test1 th.team")
+    names = page.locator("#board-test1 tbody td.team").all_inner_texts()
+    assert names == sorted(names)
+    page.close()
+
+
+def test_failed_upload_shows_its_errors(browser, server, data_dir, backend, tmp_path):  # noqa: F811
+    from playwright.sync_api import expect
+
+    upload = tmp_path / "bad.zip"
+    upload.write_bytes(make_zip(data_dir, bad="missing"))
+    page = browser.new_page()
+    page.on("dialog", lambda d: d.accept(f"browser-bad-{backend}"))
+    page.goto(f"{server}/submit")
+    page.click("#register-link")
+    expect(page.locator("#result")).to_contain_text("registered")
+    page.set_input_files("#file", str(upload))
+    page.click("#send")
+    expect(page.locator("#result .status")).to_have_text("failed", timeout=60_000)
+    expect(page.locator("#result")).to_contain_text("missing_prediction")
+    expect(page.locator("#result")).to_contain_text("2.npy")
+    page.close()
