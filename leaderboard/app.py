@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from harness import __version__
 from harness.settings import Settings, database_url, get_settings
-from leaderboard.api.routes import board, submissions, teams
+from leaderboard.api.routes import board, organiser, submissions, teams
 from leaderboard.db import init_db, make_engine
 from leaderboard.service import Service, ServiceError
 from leaderboard.web import router as web_router
@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         worker = ScoringThread(service) if run_worker else None
+        app.state.worker = worker
         if worker:
             worker.start()
         yield
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     app.include_router(teams.router)
     app.include_router(submissions.router)
     app.include_router(board.router)
+    app.include_router(organiser.router)
     app.include_router(web_router)
 
     @app.get("/api/health", tags=["meta"])

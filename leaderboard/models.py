@@ -149,3 +149,23 @@ class LeaderboardRow(BaseModel):
     runtime_s: float | None
     device: str | None
     date: datetime
+
+
+class ImageResult(BaseModel):
+    name: str
+    psnr: float
+    ssim: float
+
+
+class TrackTableRow(BaseModel):
+    """One team on a track's leaderboard: its best entry on each visible split."""
+
+    rank: int | None
+    team: str
+    scores: dict[str, LeaderboardRow]
+
+
+class QueueState(BaseModel):
+    counts: dict[str, int]
+    oldest_waiting_s: float | None
+    worker_alive: bool

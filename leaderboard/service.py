@@ -27,6 +27,7 @@ from harness.npyio import ErrorCode, FileError
 from harness.scoring import score_directories
 from harness.settings import Settings
 from leaderboard.models import (
+    ImageResult,
     ImageScore,
     LeaderboardRow,
     Score,
@@ -37,6 +38,7 @@ from leaderboard.models import (
     SubmissionPublic,
     Team,
     TeamCreated,
+    TrackTableRow,
     utcnow,
 )
 from submissions.intake import IntakeLimits, check_upload
@@ -376,3 +378,56 @@ class Service:
             )
             for i, (score, sub, team) in enumerate(ordered)
         ]
+
+    def image_results(self, session: Session, sub: Submission, organiser: bool) -> list[ImageResult]:
+        """Per-image scores of the current scoring (only where the caller may see the split)."""
+        if not self.visible(session, sub.track, sub.split, organiser):
+            raise ServiceError(404, "per-image results of a hidden split are not shown")
+        score = session.exec(select(Score).where(Score.submission_id == sub.id, Score.current)).first()
+        if score is None:
+            return []
+        rows = session.exec(
+            select(ImageScore).where(ImageScore.score_id == score.id).order_by(col(ImageScore.id))
+        ).all()
+        return [ImageResult(name=r.name, psnr=r.psnr, ssim=r.ssim) for r in rows]
+
+    def track_table(self, session: Session, track: str, organiser: bool) -> tuple[list[str], list[TrackTableRow]]:
+        """A track's leaderboard with one column group per visible test split.
+
+        Teams are ranked on the first visible split (its primary metric); teams without a
+        scored entry there follow, unranked.
+        """
+        spec = self.spec.track(track)
+        splits = [s.name for s in spec.splits if s.kind == "test" and self.visible(session, track, s.name, organiser)]
+        per_split = {name: {r.team: r for r in self.leaderboard(session, track, name, organiser)} for name in splits}
+        teams: list[str] = []
+        for name in splits:
+            for team in sorted(per_split[name], key=lambda t: per_split[name][t].rank):
+                if team not in teams:
+                    teams.append(team)
+        rows = []
+        for team in teams:
+            first = per_split[splits[0]].get(team) if splits else None
+            rows.append(
+                TrackTableRow(
+                    rank=first.rank if first else None,
+                    team=team,
+                    scores={n: per_split[n][team] for n in splits if team in per_split[n]},
+                )
+            )
+        return splits, rows
+
+    def queue_state(self, session: Session, worker_alive: bool) -> dict:
+        counts = {s.value: 0 for s in Status}
+        for status, n in session.exec(select(Submission.status, func.count()).group_by(Submission.status)).all():
+            counts[Status(status).value] = n
+        oldest = session.exec(
+            select(func.min(Submission.created_at)).where(
+                col(Submission.status).in_([Status.RECEIVED, Status.VALIDATING, Status.QUEUED, Status.SCORING])
+            )
+        ).one()
+        waited = None
+        if oldest is not None:
+            oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=utcnow().tzinfo)
+            waited = (utcnow() - oldest).total_seconds()
+        return {"counts": counts, "oldest_waiting_s": waited, "worker_alive": worker_alive}

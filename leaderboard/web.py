@@ -25,17 +25,24 @@ def leaderboard_page(request: Request, track: str, service: ServiceDep, session:
         spec = service.spec.track(track)
     except KeyError:
         raise HTTPException(404, "no such track") from None
-    # public pages show public (or revealed) splits only; organisers use the API
-    boards = {
-        s.name: service.leaderboard(session, track, s.name, False)
-        for s in spec.splits
-        if s.kind == "test" and service.visible(session, track, s.name, False)
-    }
-    return templates.TemplateResponse(
-        request, "leaderboard.html", {"spec": service.spec, "track": spec, "boards": boards}
-    )
+    # public pages show public (or revealed) splits only; organisers use the API and exports
+    splits, rows = service.track_table(session, track, organiser=False)
+    context = {"spec": service.spec, "track": spec, "splits": splits, "rows": rows}
+    return templates.TemplateResponse(request, "leaderboard.html", context)
 
 
 @router.get("/submit", response_class=HTMLResponse)
 def submit_page(request: Request, service: ServiceDep) -> HTMLResponse:
     return templates.TemplateResponse(request, "submit.html", {"spec": service.spec})
+
+
+@router.get("/submissions", response_class=HTMLResponse)
+def my_submissions_page(request: Request, service: ServiceDep) -> HTMLResponse:
+    return templates.TemplateResponse(request, "submissions.html", {"spec": service.spec})
+
+
+@router.get("/submissions/{submission_id}", response_class=HTMLResponse)
+def submission_page(request: Request, submission_id: int, service: ServiceDep) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request, "submission.html", {"spec": service.spec, "submission_id": submission_id}
+    )

@@ -342,11 +342,14 @@ def test_registration_and_validation_errors(server):
     )
 
 
-def test_html_pages(server):
+def test_html_pages(server, data_dir):
+    t = team(server, "page-team")
+    wait(server, t["token"], submit(server, t["token"], make_zip(data_dir), ensemble="true").json()["id"])
     home = httpx.get(f"{server}/")
     assert home.status_code == 200 and "Test challenge" in home.text
     page = httpx.get(f"{server}/leaderboard/s7")
-    assert page.status_code == 200 and "rank-a" in page.text and "<th>ED</th>" in page.text
+    assert page.status_code == 200 and "<th>ED</th>" in page.text, page.text[-3000:]
+    assert "page-team" in page.text, page.text[-3000:]
     assert httpx.get(f"{server}/openapi.json").json()["paths"]["/api/submissions"]
 
 
@@ -389,3 +392,59 @@ def test_cli_client_team_and_submit(server, data_dir, tmp_path):
         "submit", tmp_path / "preds", "--server", server, "--token", "bad", "--track", "s7", "--split", "test1"
     )
     assert refused.returncode == 1 and "401" in refused.stderr
+
+
+def test_per_image_results_follow_visibility(server, data_dir):
+    t = team(server, "img-team")
+    pub = submit(server, t["token"], make_zip(data_dir)).json()["id"]
+    hid = submit(server, t["token"], make_zip(data_dir, split="test2"), split="test2").json()["id"]
+    for i in (pub, hid):
+        wait(server, t["token"], i)
+    mine = {"Authorization": f"Bearer {t['token']}"}
+    rows = httpx.get(f"{server}/api/submissions/{pub}/images", headers=mine).json()
+    assert [r["name"] for r in rows] == list(STEMS) and all(r["psnr"] > 30 for r in rows)
+    doc = httpx.get(f"{server}/api/submissions/{pub}", headers=mine).json()
+    assert abs(np.mean([r["psnr"] for r in rows]) - doc["scores"]["test1"]["psnr"]) < 1e-9
+    revealed = (
+        httpx.get(f"{server}/api/leaderboard/s7?split=test2").status_code == 200
+    )  # an earlier test may have revealed it
+    assert httpx.get(f"{server}/api/submissions/{hid}/images", headers=mine).status_code == (200 if revealed else 404)
+    assert (
+        len(httpx.get(f"{server}/api/submissions/{hid}/images", headers={"Authorization": f"Bearer {ORG}"}).json()) == 3
+    )
+    other = team(server, "img-other")
+    assert (
+        httpx.get(
+            f"{server}/api/submissions/{pub}/images", headers={"Authorization": f"Bearer {other['token']}"}
+        ).status_code
+        == 404
+    )
+
+
+def test_organiser_queue_and_exports(server, data_dir):
+    t = team(server, "export-team")
+    wait(
+        server,
+        t["token"],
+        submit(server, t["token"], make_zip(data_dir), extra_data="true", params_m="3.25").json()["id"],
+    )
+    org = {"Authorization": f"Bearer {ORG}"}
+    assert httpx.get(f"{server}/api/organiser/queue").status_code == 403
+    q = httpx.get(f"{server}/api/organiser/queue", headers=org).json()
+    assert q["worker_alive"] is True and q["counts"]["scored"] >= 1 and set(q["counts"]) >= {"received", "failed"}
+    assert (
+        httpx.get(f"{server}/api/organiser/export/s7", headers={"Authorization": f"Bearer {t['token']}"}).status_code
+        == 403
+    )
+    text = httpx.get(f"{server}/api/organiser/export/s7?format=csv", headers=org).text
+    import csv
+
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert {"test1_psnr", "test1_ssim", "test2_psnr", "ED", "params_m"} <= set(rows[0])
+    mine = next(r for r in rows if r["team"] == "export-team")
+    assert mine["ED"] == "yes" and mine["params_m"] == "3.25"
+    assert [int(r["rank"]) for r in rows if r["rank"]] == sorted(int(r["rank"]) for r in rows if r["rank"])
+    md = httpx.get(f"{server}/api/organiser/export/s7?format=md", headers=org).text
+    assert "| Rank | Team | test1 PSNR | test1 SSIM | test2 PSNR | test2 SSIM | ED |" in md and "export-team" in md
+    tex = httpx.get(f"{server}/api/organiser/export/s7?format=tex", headers=org).text
+    assert r"\begin{tabular}" in tex and r"\multicolumn{2}{c}{test1}" in tex and "export-team" in tex

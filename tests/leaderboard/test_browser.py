@@ -60,15 +60,15 @@ def test_upload_through_the_form_and_see_the_row(browser, server, data_dir, back
     expect(page.locator("#result .status")).to_have_text("scored", timeout=60_000)
     page.screenshot(path=str(ARTIFACTS / f"submit-{backend}.png"), full_page=True)
     page.click("#result a")
-    row = page.locator("#board-test1 tr", has_text=f"browser-team-{backend}")
+    row = page.locator("#board tbody tr", has_text=f"browser-team-{backend}")
     expect(row).to_be_visible()
     cells = row.locator("td").all_inner_texts()
-    assert cells[4] == "yes" and cells[7] == "2.5" and cells[9] == "gpu"  # ED, params, device
+    assert cells[4] == "yes" and cells[7] == "2.5" and cells[9] == "gpu"  # ED, params, device (one visible split)
     assert float(cells[2]) > 40  # noise of +-1 DN: a high PSNR
     page.screenshot(path=str(ARTIFACTS / f"leaderboard-{backend}.png"), full_page=True)
     # sorting: a click on the team header orders rows by name
-    page.click("#board-test1 th.team")
-    names = page.locator("#board-test1 tbody td.team").all_inner_texts()
+    page.click("#board th.team")
+    names = page.locator("#board tbody td.team").all_inner_texts()
     assert names == sorted(names)
     page.close()
 
@@ -88,4 +88,25 @@ def test_failed_upload_shows_its_errors(browser, server, data_dir, backend, tmp_
     expect(page.locator("#result .status")).to_have_text("failed", timeout=60_000)
     expect(page.locator("#result")).to_contain_text("missing_prediction")
     expect(page.locator("#result")).to_contain_text("2.npy")
+    page.close()
+
+
+def test_my_submissions_and_submission_page(browser, server, data_dir, backend, tmp_path):  # noqa: F811
+    from playwright.sync_api import expect
+
+    from tests.leaderboard.test_api import submit, team, wait
+
+    t = team(server, f"pages-{backend}")
+    sub_id = submit(server, t["token"], make_zip(data_dir)).json()["id"]
+    wait(server, t["token"], sub_id)
+    page = browser.new_page()
+    page.goto(f"{server}/submissions")
+    page.fill("#token", t["token"])
+    page.click("#load")
+    expect(page.locator("#mine tbody tr")).to_have_count(1)
+    expect(page.locator("#mine .status")).to_have_text("scored")
+    page.click(f"#mine a[href='/submissions/{sub_id}']")
+    expect(page.locator("#images tbody tr")).to_have_count(3)
+    expect(page.locator("#summary")).to_contain_text("over 3 images")
+    page.screenshot(path=str(ARTIFACTS / f"submission-{backend}.png"), full_page=True)
     page.close()

@@ -6,7 +6,7 @@ from fastapi import APIRouter, File, Form, HTTPException, UploadFile
 from sqlmodel import col, select
 
 from leaderboard.api.deps import CallerDep, OrganiserDep, ServiceDep, SessionDep, TeamDep
-from leaderboard.models import Status, Submission, SubmissionAccepted, SubmissionPublic
+from leaderboard.models import ImageResult, Status, Submission, SubmissionAccepted, SubmissionPublic
 
 router = APIRouter(prefix="/api/submissions", tags=["submissions"])
 
@@ -71,3 +71,12 @@ def rescore(submission_id: int, session: SessionDep, _org: OrganiserDep) -> Subm
     session.add(sub)
     session.commit()
     return SubmissionAccepted(id=sub.id, status=sub.status)
+
+
+@router.get("/{submission_id}/images", response_model=list[ImageResult])
+def image_results(submission_id: int, service: ServiceDep, session: SessionDep, caller: CallerDep) -> list[ImageResult]:
+    """Per-image PSNR/SSIM: organisers always; the team itself on public or revealed splits."""
+    sub = session.get(Submission, submission_id)
+    if sub is None or not (caller.organiser or (caller.team is not None and caller.team.id == sub.team_id)):
+        raise HTTPException(404, "no such submission")
+    return service.image_results(session, sub, caller.organiser)
