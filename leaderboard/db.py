@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 from leaderboard import models  # noqa: F401  (registers the tables)
 
@@ -28,7 +28,10 @@ def make_engine(url: str) -> Engine:
 
 
 def init_db(engine: Engine) -> None:
-    SQLModel.metadata.create_all(engine)
+    """Create or upgrade the schema through the Alembic migrations (never create_all)."""
+    from leaderboard.migrate import upgrade
+
+    upgrade(engine)
 
 
 def session_scope(engine: Engine) -> Iterator[Session]:
