@@ -17,6 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO
 
+from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
@@ -329,54 +330,61 @@ class Service:
         if not self.visible(session, track, split, organiser):
             raise ServiceError(404, f"no leaderboard for {track}/{split} yet")
         rule = self.split_state(session, track, split).rank_by
-        rows = session.exec(
-            select(Score, Submission, Team)
+        metric = Score.psnr if split_spec.primary_metric == "psnr" else Score.ssim
+        if rule == "latest":
+            order = [col(Submission.created_at).desc(), col(Submission.id).desc()]
+        else:
+            order = [col(metric).desc(), col(Submission.created_at), col(Submission.id)]
+        pick = func.row_number().over(partition_by=Submission.team_id, order_by=order).label("pick")
+        best = (
+            select(
+                Score.psnr,
+                Score.ssim,
+                Score.n_images,
+                Submission.id.label("sub_id"),
+                Submission.created_at,
+                Submission.extra_data,
+                Submission.ensemble,
+                Submission.full_resolution,
+                Submission.params_m,
+                Submission.runtime_s,
+                Submission.device,
+                Team.name.label("team"),
+                pick,
+            )
             .join(Submission, Score.submission_id == Submission.id)
             .join(Team, Submission.team_id == Team.id)
             .where(
-                Submission.track == track, Submission.split == split, Submission.status == Status.SCORED, Score.current
+                Submission.track == track,
+                Submission.split == split,
+                Submission.status == Status.SCORED,
+                Score.current,
+                col(metric).is_not(None),
+                col(metric) < float("inf"),  # PostgreSQL sorts NaN above everything
             )
-        ).all()
-        metric = split_spec.primary_metric
-        best: dict[int, tuple[Score, Submission, Team]] = {}
-        for score, sub, team in rows:
-            value = getattr(score, metric)
-            if value is None or math.isnan(value):
-                continue
-            cur = best.get(team.id)
-            if cur is None:
-                best[team.id] = (score, sub, team)
-                continue
-            cur_value = getattr(cur[0], metric)
-            if rule == "latest":
-                better = sub.created_at > cur[1].created_at or (
-                    sub.created_at == cur[1].created_at and sub.id > cur[1].id
-                )
-            else:
-                better = value > cur_value or (
-                    value == cur_value and (sub.created_at, sub.id) < (cur[1].created_at, cur[1].id)
-                )
-            if better:
-                best[team.id] = (score, sub, team)
-        ordered = sorted(best.values(), key=lambda t: (-getattr(t[0], metric), t[1].created_at, t[1].id))
+            .subquery()
+        )
+        key = best.c.psnr if split_spec.primary_metric == "psnr" else best.c.ssim
+        query = sa_select(best).where(best.c.pick == 1).order_by(key.desc(), best.c.created_at, best.c.sub_id)
+        rows = session.execute(query).all()  # rows of columns, not entities
         return [
             LeaderboardRow(
                 rank=i + 1,
-                team=team.name,
-                submission_id=sub.id,
+                team=r.team,
+                submission_id=r.sub_id,
                 split=split,
-                psnr=score.psnr,
-                ssim=score.ssim,
-                n_images=score.n_images,
-                extra_data=sub.extra_data,
-                ensemble=sub.ensemble,
-                full_resolution=sub.full_resolution,
-                params_m=sub.params_m,
-                runtime_s=sub.runtime_s,
-                device=sub.device,
-                date=sub.created_at,
+                psnr=r.psnr,
+                ssim=r.ssim,
+                n_images=r.n_images,
+                extra_data=r.extra_data,
+                ensemble=r.ensemble,
+                full_resolution=r.full_resolution,
+                params_m=r.params_m,
+                runtime_s=r.runtime_s,
+                device=r.device,
+                date=r.created_at,
             )
-            for i, (score, sub, team) in enumerate(ordered)
+            for i, r in enumerate(row for row in rows if not (math.isnan(row.psnr) or math.isnan(row.ssim)))
         ]
 
     def image_results(self, session: Session, sub: Submission, organiser: bool) -> list[ImageResult]:

@@ -258,6 +258,21 @@ def test_ranking_best_per_team_and_ties_to_the_earlier(server, data_dir):
     assert [r["team"] for r in rows] == ["rank-a", "rank-c", "rank-b"]
     assert rows[0]["submission_id"] == ids["a_good"] and rows[0]["psnr"] == rows[1]["psnr"]
     assert all(r["rank"] < s["rank"] for r, s in zip(rows, rows[1:], strict=False))
+    # the organiser may rank by each team's latest submission instead
+    org = {"Authorization": f"Bearer {ORG}"}
+    assert (
+        httpx.post(
+            f"{server}/api/splits/s7/test1/ranking?rule=latest", headers={"Authorization": f"Bearer {a['token']}"}
+        ).status_code
+        == 403
+    )
+    assert httpx.post(f"{server}/api/splits/s7/test1/ranking?rule=latest", headers=org).status_code == 200
+    latest = {r["team"]: r["submission_id"] for r in httpx.get(f"{server}/api/leaderboard/s7").json()}
+    assert latest["rank-a"] == ids["a_worse"]
+    assert httpx.post(f"{server}/api/splits/s7/test1/ranking?rule=best", headers=org).status_code == 200
+    assert {r["team"]: r["submission_id"] for r in httpx.get(f"{server}/api/leaderboard/s7").json()}["rank-a"] == ids[
+        "a_good"
+    ]
 
 
 def test_teams_see_only_their_own(server, data_dir):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, HTTPException
 
 from leaderboard.api.deps import CallerDep, OrganiserDep, ServiceDep, SessionDep
@@ -38,3 +40,24 @@ def reveal(track: str, split: str, service: ServiceDep, session: SessionDep, _or
     session.add(state)
     session.commit()
     return {"track": track, "split": split, "revealed": True}
+
+
+@router.post("/splits/{track}/{split}/ranking", tags=["organiser"])
+def set_ranking(
+    track: str,
+    split: str,
+    rule: Literal["best", "latest"],
+    service: ServiceDep,
+    session: SessionDep,
+    _org: OrganiserDep,
+) -> dict:
+    """Rank each team by its best (default) or its latest scored submission."""
+    try:
+        service.spec.track(track).split(split)
+    except KeyError as exc:
+        raise HTTPException(404, str(exc.args[0])) from None
+    state = service.split_state(session, track, split)
+    state.rank_by = rule
+    session.add(state)
+    session.commit()
+    return {"track": track, "split": split, "rank_by": rule}
