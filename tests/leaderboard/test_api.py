@@ -288,6 +288,8 @@ def test_teams_see_only_their_own(server, data_dir):
     mine = httpx.get(f"{server}/api/submissions", headers={"Authorization": f"Bearer {b['token']}"}).json()
     assert mine == []
     assert httpx.get(f"{server}/api/submissions", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    # ids beyond the database's integer range are invalid input, not a server error
+    assert httpx.get(f"{server}/api/submissions/2560193468971").status_code == 422
 
 
 def test_hidden_split_reveals_nothing_until_revealed(server, data_dir):

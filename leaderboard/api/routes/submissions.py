@@ -2,13 +2,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, HTTPException, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Path, UploadFile
 from sqlmodel import col, select
 
 from leaderboard.api.deps import CallerDep, OrganiserDep, ServiceDep, SessionDep, TeamDep
 from leaderboard.models import ImageResult, Status, Submission, SubmissionAccepted, SubmissionPublic
 
 router = APIRouter(prefix="/api/submissions", tags=["submissions"])
+
+# ids are 32-bit in the database (PostgreSQL INTEGER): larger ones are refused as invalid, not looked up
+SubmissionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.post("", status_code=202, response_model=SubmissionAccepted)
@@ -53,7 +56,9 @@ def list_submissions(service: ServiceDep, session: SessionDep, caller: CallerDep
 
 
 @router.get("/{submission_id}", response_model=SubmissionPublic)
-def get_submission(submission_id: int, service: ServiceDep, session: SessionDep, caller: CallerDep) -> SubmissionPublic:
+def get_submission(
+    submission_id: SubmissionId, service: ServiceDep, session: SessionDep, caller: CallerDep
+) -> SubmissionPublic:
     sub = session.get(Submission, submission_id)
     # another team's submission answers exactly like a missing one
     if sub is None or not (caller.organiser or (caller.team is not None and caller.team.id == sub.team_id)):
@@ -62,7 +67,7 @@ def get_submission(submission_id: int, service: ServiceDep, session: SessionDep,
 
 
 @router.post("/{submission_id}/rescore", response_model=SubmissionAccepted, tags=["organiser"])
-def rescore(submission_id: int, session: SessionDep, _org: OrganiserDep) -> SubmissionAccepted:
+def rescore(submission_id: SubmissionId, session: SessionDep, _org: OrganiserDep) -> SubmissionAccepted:
     """Score the stored upload again; the new score row replaces the current one, history stays."""
     sub = session.get(Submission, submission_id)
     if sub is None:
@@ -74,7 +79,9 @@ def rescore(submission_id: int, session: SessionDep, _org: OrganiserDep) -> Subm
 
 
 @router.get("/{submission_id}/images", response_model=list[ImageResult])
-def image_results(submission_id: int, service: ServiceDep, session: SessionDep, caller: CallerDep) -> list[ImageResult]:
+def image_results(
+    submission_id: SubmissionId, service: ServiceDep, session: SessionDep, caller: CallerDep
+) -> list[ImageResult]:
     """Per-image PSNR/SSIM: organisers always; the team itself on public or revealed splits."""
     sub = session.get(Submission, submission_id)
     if sub is None or not (caller.organiser or (caller.team is not None and caller.team.id == sub.team_id)):
