@@ -183,13 +183,18 @@ class Service:
                 **facts,
             )
             session.add(sub)
-            session.commit()
-            session.refresh(sub)
+            session.flush()  # the id exists now, but no other session sees the row yet
             folder = self.uploads / str(sub.id)
-            folder.mkdir(parents=True, exist_ok=False)
+            folder.mkdir(parents=True, exist_ok=True)
             final = folder / "upload.zip"
             os.replace(tmp, final)
             final.chmod(0o444)  # immutable: re-scoring reads the very bytes that were uploaded
+            try:
+                session.commit()  # only now can the worker claim it: the file is already in place
+            except Exception:
+                final.unlink(missing_ok=True)
+                raise
+            session.refresh(sub)
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)

@@ -46,3 +46,9 @@ def submission_page(request: Request, submission_id: int, service: ServiceDep) -
     return templates.TemplateResponse(
         request, "submission.html", {"spec": service.spec, "submission_id": submission_id}
     )
+
+
+@router.get("/organiser", response_class=HTMLResponse)
+def organiser_page(request: Request, service: ServiceDep) -> HTMLResponse:
+    """The page itself holds nothing private: everything on it comes from the organiser API."""
+    return templates.TemplateResponse(request, "organiser.html", {"spec": service.spec})

@@ -92,13 +92,14 @@ def data_dir(tmp_path_factory, backend) -> Path:
         SplitSpec(name="train", kind="train"),
         SplitSpec(name="test1", limit_per_day=3, limit_total=5),
         SplitSpec(name="test2", visibility="hidden", primary_metric="ssim"),
+        SplitSpec(name="test3", limit_per_day=3, limit_total=50),
     ]
     track = TrackSpec(
         name="s7", title="S7", camera="test", black=0, white=1023, patch=16, isp=IspConfig(), splits=splits
     )
     spec = ChallengeSpec(name="demo", title="Test challenge", tracks=[track])
     chal = root / "challenges" / "demo"
-    for split in ("test1", "test2"):
+    for split in ("test1", "test2", "test3"):
         gt = chal / "s7" / split / "gt"
         gt.mkdir(parents=True)
         for stem in STEMS:
@@ -462,6 +463,63 @@ def test_organiser_queue_and_exports(server, data_dir):
     assert mine["ED"] == "yes" and mine["params_m"] == "3.25"
     assert [int(r["rank"]) for r in rows if r["rank"]] == sorted(int(r["rank"]) for r in rows if r["rank"])
     md = httpx.get(f"{server}/api/organiser/export/s7?format=md", headers=org).text
-    assert "| Rank | Team | test1 PSNR | test1 SSIM | test2 PSNR | test2 SSIM | ED |" in md and "export-team" in md
+    assert "| Rank | Team | test1 PSNR | test1 SSIM | test2 PSNR | test2 SSIM | test3 PSNR | test3 SSIM | ED |" in md and "export-team" in md
     tex = httpx.get(f"{server}/api/organiser/export/s7?format=tex", headers=org).text
     assert r"\begin{tabular}" in tex and r"\multicolumn{2}{c}{test1}" in tex and "export-team" in tex
+
+
+def _bad_archives(tmp_path) -> dict[str, bytes]:
+    """One archive per intake rejection, built like the intake unit tests build them."""
+    import struct
+
+    from tests import test_intake as ti
+
+    rng = np.random.default_rng(3)
+    out: dict[str, bytes] = {}
+
+    def z(name, entries, **kw):
+        return ti.make_zip(tmp_path / f"{name}.zip", entries, **kw).read_bytes()
+
+    out["unsafe_path"] = z("traversal", {**ti.good_entries(rng), "../evil.npy": b"x"})
+    out["nested_archive"] = z("nested", {**ti.good_entries(rng), "inner.zip": b"PK\x03\x04"})
+    out["bad_layout"] = z("layout", {**ti.good_entries(rng, "a/"), "b/0.npy": b"x"})
+    sym = ti.make_zip(tmp_path / "sym.zip", ti.good_entries(rng))
+    with zipfile.ZipFile(sym, "a") as zf:
+        info = zipfile.ZipInfo("link.npy")
+        info.external_attr = 0o120777 << 16
+        zf.writestr(info, "/etc/passwd")
+    out["symlink"] = sym.read_bytes()
+    data = bytearray(z("overlap", ti.good_entries(rng), compression=zipfile.ZIP_STORED))
+    first = data.find(b"PK\x01\x02")
+    second = data.find(b"PK\x01\x02", first + 4)
+    struct.pack_into("<I", data, second + 42, struct.unpack_from("<I", data, first + 42)[0])
+    out["zip_bomb"] = bytes(data)
+    data = bytearray(z("enc", ti.good_entries(rng), compression=zipfile.ZIP_STORED))
+    for sig, at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        pos = data.find(sig)
+        struct.pack_into("<H", data, pos + at, struct.unpack_from("<H", data, pos + at)[0] | 1)
+    out["encrypted"] = bytes(data)
+    out["corrupt_archive"] = b"PK\x03\x04" + bytes(40)
+    entries = ti.good_entries(rng)
+    entries["0.npy"] = npy(np.full((16, 16, 4), 2000, np.uint16))
+    out["out_of_range"] = z("range", entries)
+    entries = ti.good_entries(rng)
+    entries["1.npy"] = npy(np.zeros((16, 15, 4), np.uint16))
+    out["wrong_shape"] = z("shape", entries)
+    entries = ti.good_entries(rng)
+    arr = np.empty(1, dtype=object)
+    entries["2.npy"] = (lambda b: (np.save(b, arr, allow_pickle=True), b.getvalue())[1])(io.BytesIO())
+    out["object_array"] = z("object", entries)
+    return out
+
+
+def test_every_intake_rejection_through_the_service(server, data_dir, tmp_path):
+    t = team(server, "intake-team")
+    archives = _bad_archives(tmp_path)
+    for code, payload in archives.items():
+        # each upload is its own submission; failed ones never use up the daily limit
+        r = submit(server, t["token"], payload, split="test3")
+        assert r.status_code == 202, (code, r.text)
+        doc = wait(server, t["token"], r.json()["id"])
+        assert doc["status"] == "failed" and code in {e["code"] for e in doc["errors"]}, (code, doc["errors"])
+        assert all(e["message"] for e in doc["errors"])
