@@ -108,6 +108,19 @@ class Service:
             session.refresh(state)
         return state
 
+    def update_split_state(self, session: Session, track: str, split: str, **fields) -> SplitState:
+        """Change an organiser switch of a split (404 for an unknown track or split)."""
+        try:
+            self.spec.track(track).split(split)
+        except KeyError as exc:
+            raise ServiceError(404, str(exc.args[0])) from None
+        state = self.split_state(session, track, split)
+        for key, value in fields.items():
+            setattr(state, key, value)
+        session.add(state)
+        session.commit()
+        return state
+
     def visible(self, session: Session, track: str, split: str, organiser: bool) -> bool:
         """May this caller see results of the split? Hidden splits only once revealed."""
         if organiser:

@@ -463,7 +463,10 @@ def test_organiser_queue_and_exports(server, data_dir):
     assert mine["ED"] == "yes" and mine["params_m"] == "3.25"
     assert [int(r["rank"]) for r in rows if r["rank"]] == sorted(int(r["rank"]) for r in rows if r["rank"])
     md = httpx.get(f"{server}/api/organiser/export/s7?format=md", headers=org).text
-    assert "| Rank | Team | test1 PSNR | test1 SSIM | test2 PSNR | test2 SSIM | test3 PSNR | test3 SSIM | ED |" in md and "export-team" in md
+    assert (
+        "| Rank | Team | test1 PSNR | test1 SSIM | test2 PSNR | test2 SSIM | test3 PSNR | test3 SSIM | ED |" in md
+        and "export-team" in md
+    )
     tex = httpx.get(f"{server}/api/organiser/export/s7?format=tex", headers=org).text
     assert r"\begin{tabular}" in tex and r"\multicolumn{2}{c}{test1}" in tex and "export-team" in tex
 
@@ -523,3 +526,9 @@ def test_every_intake_rejection_through_the_service(server, data_dir, tmp_path):
         doc = wait(server, t["token"], r.json()["id"])
         assert doc["status"] == "failed" and code in {e["code"] for e in doc["errors"]}, (code, doc["errors"])
         assert all(e["message"] for e in doc["errors"])
+
+
+def test_organiser_switches_refuse_unknown_splits(server):
+    org = {"Authorization": f"Bearer {ORG}"}
+    assert httpx.post(f"{server}/api/splits/s7/nope/reveal", headers=org).status_code == 404
+    assert httpx.post(f"{server}/api/splits/zz/test1/ranking?rule=best", headers=org).status_code == 404

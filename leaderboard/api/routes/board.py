@@ -31,14 +31,7 @@ def leaderboard(
 @router.post("/splits/{track}/{split}/reveal", tags=["organiser"])
 def reveal(track: str, split: str, service: ServiceDep, session: SessionDep, _org: OrganiserDep) -> dict:
     """Make a hidden split's results public."""
-    try:
-        service.spec.track(track).split(split)
-    except KeyError as exc:
-        raise HTTPException(404, str(exc.args[0])) from None
-    state = service.split_state(session, track, split)
-    state.revealed = True
-    session.add(state)
-    session.commit()
+    service.update_split_state(session, track, split, revealed=True)
     return {"track": track, "split": split, "revealed": True}
 
 
@@ -52,12 +45,5 @@ def set_ranking(
     _org: OrganiserDep,
 ) -> dict:
     """Rank each team by its best (default) or its latest scored submission."""
-    try:
-        service.spec.track(track).split(split)
-    except KeyError as exc:
-        raise HTTPException(404, str(exc.args[0])) from None
-    state = service.split_state(session, track, split)
-    state.rank_by = rule
-    session.add(state)
-    session.commit()
+    service.update_split_state(session, track, split, rank_by=rule)
     return {"track": track, "split": split, "rank_by": rule}
