@@ -24,6 +24,25 @@ class Status(StrEnum):
     FAILED = "failed"
 
 
+class FactSheet(SQLModel):
+    """What a team reports about its method; shown on the leaderboard as self-reported."""
+
+    extra_data: bool = False
+    ensemble: bool = False
+    full_resolution: bool = False
+    params_m: float | None = None
+    runtime_s: float | None = None
+    device: str | None = None
+
+
+FACT_FIELDS = tuple(FactSheet.model_fields)
+
+
+def facts_of(obj: object) -> dict:
+    """The fact-sheet fields of a submission row (or any object carrying them)."""
+    return {name: getattr(obj, name) for name in FACT_FIELDS}
+
+
 class Team(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True, unique=True, max_length=64)
@@ -31,7 +50,7 @@ class Team(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class Submission(SQLModel, table=True):
+class Submission(FactSheet, table=True):
     id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="team.id", index=True)
     challenge: str = Field(index=True)
@@ -45,13 +64,6 @@ class Submission(SQLModel, table=True):
     errors: list = Field(default_factory=list, sa_column=Column(JSON))
     warnings: list = Field(default_factory=list, sa_column=Column(JSON))
     readme: dict | None = Field(default=None, sa_column=Column(JSON))
-    # fact sheet (self-reported)
-    extra_data: bool = False
-    ensemble: bool = False
-    full_resolution: bool = False
-    params_m: float | None = None
-    runtime_s: float | None = None
-    device: str | None = None
     description: str = ""
 
 
@@ -110,7 +122,7 @@ class SplitScore(BaseModel):
     n_images: int
 
 
-class SubmissionPublic(BaseModel):
+class SubmissionPublic(FactSheet):
     id: int
     team: str
     track: str
@@ -120,12 +132,6 @@ class SubmissionPublic(BaseModel):
     errors: list[dict]
     warnings: list[str]
     scores: dict[str, SplitScore]
-    extra_data: bool
-    ensemble: bool
-    full_resolution: bool
-    params_m: float | None
-    runtime_s: float | None
-    device: str | None
     description: str
 
 
@@ -134,7 +140,7 @@ class SubmissionAccepted(BaseModel):
     status: Status
 
 
-class LeaderboardRow(BaseModel):
+class LeaderboardRow(FactSheet):
     rank: int
     team: str
     submission_id: int
@@ -142,12 +148,6 @@ class LeaderboardRow(BaseModel):
     psnr: float
     ssim: float
     n_images: int
-    extra_data: bool
-    ensemble: bool
-    full_resolution: bool
-    params_m: float | None
-    runtime_s: float | None
-    device: str | None
     date: datetime
 
 

@@ -28,6 +28,7 @@ from harness.npyio import ErrorCode, FileError
 from harness.scoring import score_directories
 from harness.settings import Settings
 from leaderboard.models import (
+    FACT_FIELDS,
     ImageResult,
     ImageScore,
     LeaderboardRow,
@@ -40,6 +41,7 @@ from leaderboard.models import (
     Team,
     TeamCreated,
     TrackTableRow,
+    facts_of,
     utcnow,
 )
 from submissions.intake import IntakeLimits, check_upload
@@ -329,13 +331,8 @@ class Service:
             errors=sub.errors or [],
             warnings=sub.warnings or [],
             scores=scores,
-            extra_data=sub.extra_data,
-            ensemble=sub.ensemble,
-            full_resolution=sub.full_resolution,
-            params_m=sub.params_m,
-            runtime_s=sub.runtime_s,
-            device=sub.device,
             description=sub.description,
+            **facts_of(sub),
         )
 
     def leaderboard(self, session: Session, track: str, split: str, organiser: bool) -> list[LeaderboardRow]:
@@ -361,12 +358,7 @@ class Service:
                 Score.n_images,
                 Submission.id.label("sub_id"),
                 Submission.created_at,
-                Submission.extra_data,
-                Submission.ensemble,
-                Submission.full_resolution,
-                Submission.params_m,
-                Submission.runtime_s,
-                Submission.device,
+                *(getattr(Submission, name) for name in FACT_FIELDS),
                 Team.name.label("team"),
                 pick,
             )
@@ -394,13 +386,8 @@ class Service:
                 psnr=r.psnr,
                 ssim=r.ssim,
                 n_images=r.n_images,
-                extra_data=r.extra_data,
-                ensemble=r.ensemble,
-                full_resolution=r.full_resolution,
-                params_m=r.params_m,
-                runtime_s=r.runtime_s,
-                device=r.device,
                 date=r.created_at,
+                **facts_of(r),
             )
             for i, r in enumerate(row for row in rows if not (math.isnan(row.psnr) or math.isnan(row.ssim)))
         ]
