@@ -11,10 +11,8 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import zipfile
@@ -25,12 +23,7 @@ import numpy as np
 
 from harness.camera import IspConfig
 from harness.challenge import ChallengeSpec, SplitSpec, TrackSpec, save_challenge
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from leaderboard.launch import start_server, stop_server
 
 
 def npy(arr) -> bytes:
@@ -42,7 +35,9 @@ def npy(arr) -> bytes:
 def make_challenge(root: Path, n: int, patch: int) -> Path:
     rng = np.random.default_rng(0)
     split = SplitSpec(name="test1", limit_per_day=100_000, limit_total=100_000)
-    track = TrackSpec(name="s7", title="S7", camera="bench", black=0, white=1023, patch=patch, isp=IspConfig(), splits=[split])
+    track = TrackSpec(
+        name="s7", title="S7", camera="bench", black=0, white=1023, patch=patch, isp=IspConfig(), splits=[split]
+    )
     chal = root / "challenges" / "demo"
     gt = chal / "s7" / "test1" / "gt"
     gt.mkdir(parents=True)
@@ -53,19 +48,9 @@ def make_challenge(root: Path, n: int, patch: int) -> Path:
 
 
 def start(data_dir: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
     env = {**os.environ, "HARNESS_DATA_DIR": str(data_dir), "HARNESS_ORGANIZER_TOKEN": "bench"}
     env.pop("HARNESS_DATABASE_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "harness", "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("server did not start")
+    return start_server(env, data_dir / "server.log")
 
 
 def upload_to_row(n: int, patch: int) -> dict:
@@ -77,23 +62,32 @@ def upload_to_row(n: int, patch: int) -> dict:
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
             for p in sorted(gt.iterdir()):
                 g = np.load(p).astype(np.int32)
-                zf.writestr(f"preds/{p.name}", npy(np.clip(g + rng.integers(-8, 9, g.shape), 0, 1024).astype(np.uint16)))
+                zf.writestr(
+                    f"preds/{p.name}", npy(np.clip(g + rng.integers(-8, 9, g.shape), 0, 1024).astype(np.uint16))
+                )
         payload = buf.getvalue()
         proc, base = start(root)
         try:
             token = httpx.post(f"{base}/api/teams", json={"name": "bench"}).json()["token"]
             t0 = time.perf_counter()
-            r = httpx.post(f"{base}/api/submissions", headers={"Authorization": f"Bearer {token}"}, data={"track": "s7", "split": "test1"}, files={"file": ("p.zip", payload)}, timeout=600)
+            r = httpx.post(
+                f"{base}/api/submissions",
+                headers={"Authorization": f"Bearer {token}"},
+                data={"track": "s7", "split": "test1"},
+                files={"file": ("p.zip", payload)},
+                timeout=600,
+            )
             t_upload = time.perf_counter() - t0
             sub = r.json()["id"]
-            while httpx.get(f"{base}/api/submissions/{sub}", headers={"Authorization": f"Bearer {token}"}).json()["status"] not in ("scored", "failed"):
+            while httpx.get(f"{base}/api/submissions/{sub}", headers={"Authorization": f"Bearer {token}"}).json()[
+                "status"
+            ] not in ("scored", "failed"):
                 time.sleep(0.05)
             while "bench" not in httpx.get(f"{base}/leaderboard/s7").text:
                 time.sleep(0.05)
             total = time.perf_counter() - t0
         finally:
-            proc.terminate()
-            proc.wait(30)
+            stop_server(proc)
     return {"patches": n, "zip_mb": len(payload) / 2**20, "upload_s": t_upload, "upload_to_row_s": total}
 
 
@@ -115,13 +109,35 @@ def page_latency(n_subs: int, n_teams: int = 200, repeat: int = 20) -> dict:
             s.add_all(teams)
             s.commit()
             subs = [
-                Submission(team_id=teams[i % n_teams].id, challenge="demo", track="s7", split="test1", status=Status.SCORED, upload_sha256="0" * 64, upload_bytes=1,
-                           extra_data=bool(i % 2), params_m=float(i % 50), runtime_s=0.1)
+                Submission(
+                    team_id=teams[i % n_teams].id,
+                    challenge="demo",
+                    track="s7",
+                    split="test1",
+                    status=Status.SCORED,
+                    upload_sha256="0" * 64,
+                    upload_bytes=1,
+                    extra_data=bool(i % 2),
+                    params_m=float(i % 50),
+                    runtime_s=0.1,
+                )
                 for i in range(n_subs)
             ]
             s.add_all(subs)
             s.commit()
-            s.add_all(Score(submission_id=sub.id, split="test1", psnr=float(rng.normal(40, 2)), ssim=float(rng.uniform(0.9, 1)), n_images=2, profile="aim22", harness_version="bench", gt_manifest_sha256="0") for sub in subs)
+            s.add_all(
+                Score(
+                    submission_id=sub.id,
+                    split="test1",
+                    psnr=float(rng.normal(40, 2)),
+                    ssim=float(rng.uniform(0.9, 1)),
+                    n_images=2,
+                    profile="aim22",
+                    harness_version="bench",
+                    gt_manifest_sha256="0",
+                )
+                for sub in subs
+            )
             s.commit()
         engine.dispose()
         proc, base = start(root)
@@ -136,8 +152,7 @@ def page_latency(n_subs: int, n_teams: int = 200, repeat: int = 20) -> dict:
                     times.append(time.perf_counter() - t0)
                 out[name] = statistics.median(times)
         finally:
-            proc.terminate()
-            proc.wait(30)
+            stop_server(proc)
     return out
 
 
@@ -148,11 +163,15 @@ def main() -> None:
     ap.add_argument("--submissions", type=int, default=10_000)
     args = ap.parse_args()
     up = upload_to_row(args.patches, args.patch_size)
-    print(f"upload of {up['patches']} patches ({up['zip_mb']:.0f} MiB zip): request {up['upload_s']:.2f} s, upload to leaderboard row {up['upload_to_row_s']:.2f} s")
+    print(
+        f"upload of {up['patches']} patches ({up['zip_mb']:.0f} MiB zip): request {up['upload_s']:.2f} s, upload to leaderboard row {up['upload_to_row_s']:.2f} s"
+    )
     ref = page_latency(100)
     big = page_latency(args.submissions)
     for kind in ("html", "api"):
-        print(f"leaderboard {kind:4s}: {args.submissions} submissions {big[kind] * 1e3:7.1f} ms | reference 100 submissions {ref[kind] * 1e3:6.1f} ms | ratio {big[kind] / ref[kind]:5.1f}x")
+        print(
+            f"leaderboard {kind:4s}: {args.submissions} submissions {big[kind] * 1e3:7.1f} ms | reference 100 submissions {ref[kind] * 1e3:6.1f} ms | ratio {big[kind] / ref[kind]:5.1f}x"
+        )
 
 
 if __name__ == "__main__":

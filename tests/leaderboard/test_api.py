@@ -6,7 +6,6 @@ import hashlib
 import io
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -21,16 +20,11 @@ import sqlalchemy as sa
 
 from harness.camera import IspConfig
 from harness.challenge import ChallengeSpec, SplitSpec, TrackSpec, save_challenge
+from leaderboard.launch import start_server, stop_server
 
 ORG = "organiser-secret"
 SHAPE = (16, 16, 4)
 STEMS = ("0", "1", "2")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def npy(arr) -> bytes:
@@ -110,7 +104,6 @@ def data_dir(tmp_path_factory, backend) -> Path:
 
 @pytest.fixture(scope="module")
 def server(data_dir, db_url):
-    port = free_port()
     env = {
         **os.environ,
         "HARNESS_DATA_DIR": str(data_dir),
@@ -118,26 +111,9 @@ def server(data_dir, db_url):
         "HARNESS_WORKERS": "1",
         "HARNESS_DATABASE_URL": db_url,
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "harness", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        raise RuntimeError(proc.stdout.read().decode())
+    proc, base = start_server(env, data_dir / "server.log")
     yield base
-    proc.terminate()
-    proc.wait(timeout=30)
+    stop_server(proc)
 
 
 def gt_of(data_dir, split, stem):

@@ -1,0 +1,54 @@
+"""Start the service as a separate process and wait until it answers (tests, benchmarks, tools)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(env: dict[str, str], log_path: Path, *, timeout_s: float = 60) -> tuple[subprocess.Popen, str]:
+    """Run ``harness serve`` on a free loopback port with ``env``; returns the process and base URL.
+
+    Output goes to ``log_path``, never to a pipe: nobody drains a pipe, and once its buffer
+    is full the server blocks on its next log line and stops answering.
+    """
+    import httpx
+
+    port = free_port()
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "harness", "serve", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    proc.wait(10)
+    raise RuntimeError(f"the service did not start; its log:\n{Path(log_path).read_text(errors='replace')[-4000:]}")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
