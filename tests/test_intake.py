@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import struct
 import zipfile
 from pathlib import Path
@@ -12,16 +11,10 @@ import pytest
 
 from harness.npyio import ErrorCode
 from submissions.intake import IntakeLimits, check_upload
-from tests.conftest import save
+from tests.conftest import npy_bytes, save
 
 SHAPE = (16, 16, 4)
 README = b"Runtime per image [s] : 0.5\nCPU[1] / GPU[0] : 0\nExtra Data [1] / No Extra Data [0] : 0\nOther description : test\n"
-
-
-def npy_bytes(arr) -> bytes:
-    buf = io.BytesIO()
-    np.save(buf, arr)
-    return buf.getvalue()
 
 
 @pytest.fixture

@@ -21,16 +21,11 @@ import sqlalchemy as sa
 from harness.camera import IspConfig
 from harness.challenge import ChallengeSpec, SplitSpec, TrackSpec, save_challenge
 from leaderboard.launch import start_server, stop_server
+from tests.conftest import npy_bytes
 
 ORG = "organiser-secret"
 SHAPE = (16, 16, 4)
 STEMS = ("0", "1", "2")
-
-
-def npy(arr) -> bytes:
-    buf = io.BytesIO()
-    np.save(buf, arr)
-    return buf.getvalue()
 
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -97,7 +92,7 @@ def data_dir(tmp_path_factory, backend) -> Path:
         gt = chal / "s7" / split / "gt"
         gt.mkdir(parents=True)
         for stem in STEMS:
-            (gt / f"{stem}.npy").write_bytes(npy(rng.integers(100, 900, SHAPE).astype(np.uint16)))
+            (gt / f"{stem}.npy").write_bytes(npy_bytes(rng.integers(100, 900, SHAPE).astype(np.uint16)))
     save_challenge(spec, chal)
     return root
 
@@ -131,7 +126,7 @@ def make_zip(data_dir, split="test1", noise=10, *, bad: str | None = None, seed=
                 pred = pred.astype(np.float32)
             if bad == "missing" and stem == "2":
                 continue
-            zf.writestr(f"preds/{stem}.npy", npy(pred))
+            zf.writestr(f"preds/{stem}.npy", npy_bytes(pred))
         zf.writestr(
             "preds/readme.txt",
             "Runtime per image [s] : 0.1\nCPU[1] / GPU[0] : 0\nExtra Data [1] / No Extra Data [0] : 0\nOther description : t\n",
@@ -480,10 +475,10 @@ def _bad_archives(tmp_path) -> dict[str, bytes]:
     out["encrypted"] = bytes(data)
     out["corrupt_archive"] = b"PK\x03\x04" + bytes(40)
     entries = ti.good_entries(rng)
-    entries["0.npy"] = npy(np.full((16, 16, 4), 2000, np.uint16))
+    entries["0.npy"] = npy_bytes(np.full((16, 16, 4), 2000, np.uint16))
     out["out_of_range"] = z("range", entries)
     entries = ti.good_entries(rng)
-    entries["1.npy"] = npy(np.zeros((16, 15, 4), np.uint16))
+    entries["1.npy"] = npy_bytes(np.zeros((16, 15, 4), np.uint16))
     out["wrong_shape"] = z("shape", entries)
     entries = ti.good_entries(rng)
     arr = np.empty(1, dtype=object)
