@@ -13,12 +13,19 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("var")
     database_url: str | None = None
-    broker_url: str | None = None
+    broker_url: str | None = None  # None: the embedded broker (SQLite files under data_dir)
     organizer_token: str | None = None
     workers: int | None = None  # scoring threads; None = every core
     challenge: str = "demo"  # the challenge the service serves (under data_dir/challenges)
     registration_open: bool = True
     max_upload_bytes: int = 1 << 30
+    # jobs (DESIGN "Jobs and scale"): the database is the truth, the reaper the guarantee
+    job_max_attempts: int = 3  # a job whose worker dies or crashes this often ends failed
+    job_heartbeat_s: float = 5.0  # how often a running job (and each worker) reports alive
+    job_stale_s: float = 30.0  # no heartbeat for this long: the job's worker is taken for dead
+    job_redispatch_s: float = 300.0  # a queued job nobody took for this long is sent again
+    job_time_limit_s: float = 7200.0  # longest job; broker redelivery timeouts are set above it
+    serve_worker: bool | None = None  # `harness serve` runs a worker: None = only with the embedded broker
     # real sensor captures; default: shared/data/raw beside the checkout
     raw_captures_dir: Path = Path(__file__).resolve().parents[2] / "shared" / "data" / "raw"
 
@@ -31,3 +38,15 @@ def get_settings() -> Settings:
 def database_url(settings: Settings) -> str:
     """The configured database, or the embedded SQLite file under the data dir."""
     return settings.database_url or f"sqlite:///{(settings.data_dir / 'harness.db').resolve()}"
+
+
+def broker_urls(settings: Settings) -> tuple[str, str]:
+    """(broker, result backend): the configured broker, or Celery over SQLite files under the data dir.
+
+    Job results live in the harness database; the result backend only serves Celery's own tools.
+    """
+    url = settings.broker_url
+    if url:
+        return url, ("rpc://" if url.startswith("amqp") else url)
+    root = settings.data_dir.resolve()
+    return f"sqla+sqlite:///{root / 'broker.sqlite'}", f"db+sqlite:///{root / 'results.sqlite'}"

@@ -8,15 +8,17 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from harness import __version__
+from harness.jobs.app import is_embedded
+from harness.jobs.supervisor import SupervisedWorker
 from harness.settings import Settings, database_url, get_settings
 from leaderboard.api.routes import board, organiser, submissions, teams
 from leaderboard.db import init_db, make_engine
+from leaderboard.jobs import Maintenance
 from leaderboard.service import Service, ServiceError
 from leaderboard.web import router as web_router
-from leaderboard.worker import ScoringThread
 
 
-def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> FastAPI:
+def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = make_engine(database_url(settings))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -24,16 +26,19 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     service = Service(settings, engine)
     service.spec  # noqa: B018 - fail at start-up, not on the first request, if the challenge is missing
 
+    run_worker = settings.serve_worker if settings.serve_worker is not None else is_embedded(settings)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        worker = ScoringThread(service) if run_worker else None
-        app.state.worker = worker
+        upkeep = Maintenance(service)  # the reaper runs here too: no job stays stuck without workers
+        upkeep.start()
+        worker = SupervisedWorker(settings) if run_worker else None
         if worker:
             worker.start()
         yield
         if worker:
             worker.stop()
-            worker.join(timeout=30)
+        upkeep.stop()
 
     app = FastAPI(
         title="reisp-harness",

@@ -103,6 +103,51 @@ class SplitState(SQLModel, table=True):
     rank_by: str = "best"  # best | latest
 
 
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class Job(SQLModel, table=True):
+    """One unit of work for a worker; the truth about it, whatever the broker says.
+
+    Claimed by a conditional update (queued -> running), kept alive by a heartbeat, taken
+    back by the reaper when the heartbeat stops, failed for good after ``max_attempts``.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(index=True)  # score | baseline-run | baseline-train
+    queue: str = "cpu"  # cpu | gpu
+    submission_id: int | None = Field(default=None, foreign_key="submission.id", index=True)
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSON))
+    state: JobState = Field(default=JobState.QUEUED, index=True)
+    attempts: int = 0
+    max_attempts: int = 3
+    worker: str | None = None  # host:pid of the worker running (or last running) it
+    created_at: datetime = Field(default_factory=utcnow)
+    dispatched_at: datetime | None = None
+    started_at: datetime | None = None
+    heartbeat_at: datetime | None = None
+    finished_at: datetime | None = None
+    last_error: str | None = None
+
+
+class WorkerBeat(SQLModel, table=True):
+    """A worker process and when it last reported alive (the organiser page's worker list)."""
+
+    name: str = Field(primary_key=True)  # host:pid
+    host: str
+    pid: int
+    queues: str
+    concurrency: int
+    device: str
+    started_at: datetime = Field(default_factory=utcnow)
+    seen_at: datetime = Field(default_factory=utcnow)
+    jobs_done: int = 0
+
+
 # --- API schemas --------------------------------------------------------------------------
 
 
@@ -165,7 +210,35 @@ class TrackTableRow(BaseModel):
     scores: dict[str, LeaderboardRow]
 
 
+class WorkerPublic(BaseModel):
+    name: str
+    queues: str
+    device: str
+    concurrency: int
+    seen_s_ago: float
+    alive: bool
+    jobs_done: int
+
+
+class JobPublic(BaseModel):
+    id: int
+    kind: str
+    queue: str
+    state: JobState
+    submission_id: int | None
+    attempts: int
+    max_attempts: int
+    worker: str | None
+    heartbeat_s_ago: float | None
+    last_error: str | None
+
+
 class QueueState(BaseModel):
-    counts: dict[str, int]
+    counts: dict[str, int]  # submissions per status
     oldest_waiting_s: float | None
-    worker_alive: bool
+    worker_alive: bool  # at least one worker reported alive recently
+    jobs: dict[str, int]  # jobs per state
+    queued_by_queue: dict[str, int]
+    running: list[JobPublic]
+    failed_recent: list[JobPublic]
+    workers: list[WorkerPublic]

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from sqlalchemy import select as sa_select
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
@@ -27,10 +28,13 @@ from harness.metrics import get_profile
 from harness.npyio import ErrorCode, FileError
 from harness.scoring import score_directories
 from harness.settings import Settings
+from leaderboard.jobs import JobQueue
 from leaderboard.models import (
     FACT_FIELDS,
     ImageResult,
     ImageScore,
+    Job,
+    JobState,
     LeaderboardRow,
     Score,
     SplitScore,
@@ -69,6 +73,10 @@ class Service:
         self.root = Path(settings.data_dir) / "challenges" / settings.challenge
         self.uploads = Path(settings.data_dir) / "submissions"
         self._manifests: dict[tuple[str, str], str] = {}
+
+    @cached_property
+    def jobs(self) -> JobQueue:
+        return JobQueue(self.settings, self.engine)
 
     @cached_property
     def spec(self) -> ChallengeSpec:
@@ -199,6 +207,7 @@ class Service:
             )
             session.add(sub)
             session.flush()  # the id exists now, but no other session sees the row yet
+            job = self.jobs.add(session, "score", submission_id=sub.id)
             folder = self.uploads / str(sub.id)
             folder.mkdir(parents=True, exist_ok=True)
             final = folder / "upload.zip"
@@ -213,15 +222,54 @@ class Service:
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
+        self.jobs.send(job.id, job.kind, job.queue)
         return sub
 
-    def _set(self, session: Session, sub: Submission, status: Status, **fields) -> None:
-        sub.status = status
+    def rescore(self, session: Session, sub: Submission) -> Submission:
+        """Score the stored upload again (one job; asking twice while it waits adds nothing)."""
+        active = session.exec(
+            select(Job).where(Job.submission_id == sub.id, col(Job.state).in_([JobState.QUEUED, JobState.RUNNING]))
+        ).first()
+        if active is not None:
+            return sub
+        sub.status = Status.RECEIVED
         sub.updated_at = utcnow()
-        for k, v in fields.items():
-            setattr(sub, k, v)
         session.add(sub)
+        job = self.jobs.add(session, "score", submission_id=sub.id)
         session.commit()
+        session.refresh(sub)
+        self.jobs.send(job.id, job.kind, job.queue)
+        return sub
+
+    def fail_submission(self, submission_id: int, message: str) -> None:
+        """A submission whose scoring job gave up: failed, with the reason shown to its team."""
+        err = FileError(file="upload.zip", code=ErrorCode.UNREADABLE, message=f"scoring failed: {message}")
+        with Session(self.engine) as session:
+            session.exec(
+                update(Submission)
+                .where(Submission.id == submission_id, Submission.status != Status.SCORED)
+                .values(status=Status.FAILED, updated_at=utcnow(), errors=[err.model_dump(mode="json")])
+            )
+            session.commit()
+
+    def _advance(self, session: Session, sub_id: int, status: Status, *, commit: bool = True, **fields) -> bool:
+        """Move an unfinished submission to ``status``; False if it has ended meanwhile.
+
+        Conditional, so of two attempts racing (a worker taken for dead that was only slow)
+        the late one can never overwrite the other's result.
+        """
+        res = session.exec(
+            update(Submission)
+            .where(Submission.id == sub_id, col(Submission.status).not_in([Status.SCORED, Status.FAILED]))
+            .values(status=status, updated_at=utcnow(), **fields)
+        )
+        if commit:
+            session.commit()
+        return res.rowcount == 1
+
+    def _ended(self, session: Session, sub_id: int) -> Status:
+        session.rollback()
+        return Status(session.exec(select(Submission.status).where(Submission.id == sub_id)).one())
 
     def process(self, submission_id: int) -> Status:
         """Validate and score one submission (idempotent: a scored one is left as it is)."""
@@ -229,88 +277,69 @@ class Service:
             sub = session.get(Submission, submission_id)
             if sub is None or sub.status in (Status.SCORED, Status.FAILED):
                 return sub.status if sub else Status.FAILED
-            self._set(session, sub, Status.VALIDATING)
-            upload = self.uploads / str(sub.id) / "upload.zip"
-            work = Path(tempfile.mkdtemp(prefix=f"sub-{sub.id}-"))
+            sub_id, track, split, sha = sub.id, sub.track, sub.split, sub.upload_sha256
+            session.expunge(sub)
+            if not self._advance(session, sub_id, Status.VALIDATING):
+                return self._ended(session, sub_id)
+            upload = self.uploads / str(sub_id) / "upload.zip"
+            work = Path(tempfile.mkdtemp(prefix=f"sub-{sub_id}-"))
             try:
-                if hashlib.sha256(upload.read_bytes()).hexdigest() != sub.upload_sha256:
-                    errs = [
-                        FileError(
-                            file="upload.zip",
-                            code=ErrorCode.UNREADABLE,
-                            message="upload.zip: stored bytes changed since upload",
-                        )
-                    ]
-                    self._set(session, sub, Status.FAILED, errors=[e.model_dump(mode="json") for e in errs])
-                    return Status.FAILED
-                gt = self.gt_dir(sub.track, sub.split)
+                if hashlib.sha256(upload.read_bytes()).hexdigest() != sha:
+                    err = FileError(
+                        file="upload.zip",
+                        code=ErrorCode.UNREADABLE,
+                        message="upload.zip: stored bytes changed since upload",
+                    )
+                    self._advance(session, sub_id, Status.FAILED, errors=[err.model_dump(mode="json")])
+                    return self._ended(session, sub_id)
+                gt = self.gt_dir(track, split)
                 report = check_upload(
                     upload, gt, work / "preds", IntakeLimits(max_upload_bytes=self.settings.max_upload_bytes)
                 )
                 fields = {"warnings": report.warnings, "readme": report.readme.model_dump() if report.readme else None}
                 if not report.ok:
-                    self._set(
-                        session, sub, Status.FAILED, errors=[e.model_dump(mode="json") for e in report.errors], **fields
-                    )
-                    return Status.FAILED
-                self._set(session, sub, Status.QUEUED, **fields)
-                self._set(session, sub, Status.SCORING)
+                    errors = [e.model_dump(mode="json") for e in report.errors]
+                    self._advance(session, sub_id, Status.FAILED, errors=errors, **fields)
+                    return self._ended(session, sub_id)
+                if not self._advance(session, sub_id, Status.SCORING, **fields):
+                    return self._ended(session, sub_id)
                 profile = get_profile(self.spec.profile)
                 result = score_directories(work / "preds", gt, profile=profile, workers=self.settings.workers)
                 if not result.ok or result.psnr is None or math.isnan(result.psnr) or math.isnan(result.ssim):
-                    self._set(session, sub, Status.FAILED, errors=[e.model_dump(mode="json") for e in result.errors])
-                    return Status.FAILED
-                for old in session.exec(select(Score).where(Score.submission_id == sub.id, Score.current)).all():
-                    old.current = False
-                    session.add(old)
+                    self._advance(
+                        session, sub_id, Status.FAILED, errors=[e.model_dump(mode="json") for e in result.errors]
+                    )
+                    return self._ended(session, sub_id)
+                # the status change and the score rows land in one transaction, or not at all
+                if not self._advance(session, sub_id, Status.SCORED, commit=False, errors=[]):
+                    return self._ended(session, sub_id)
+                session.exec(
+                    update(Score).where(Score.submission_id == sub_id, col(Score.current)).values(current=False)
+                )
                 score = Score(
-                    submission_id=sub.id,
-                    split=sub.split,
+                    submission_id=sub_id,
+                    split=split,
                     psnr=result.psnr,
                     ssim=result.ssim,
                     n_images=result.n_images,
                     profile=profile.name,
                     harness_version=__version__,
-                    gt_manifest_sha256=self.gt_manifest(sub.track, sub.split),
+                    gt_manifest_sha256=self.gt_manifest(track, split),
                 )
                 session.add(score)
                 session.flush()
                 session.add_all(
                     ImageScore(score_id=score.id, name=i.name, psnr=i.psnr, ssim=i.ssim) for i in result.images
                 )
-                sub.status = Status.SCORED
-                sub.updated_at = utcnow()
-                sub.errors = []
-                session.add(sub)
-                session.commit()  # score rows and the status change land together
+                session.commit()
                 return Status.SCORED
-            except Exception as exc:  # noqa: BLE001 - any crash must end visibly, never stuck
+            except Exception:
+                # not the submission's fault (a full disk, a lost database): the job runner
+                # records it and retries; after the last attempt the submission fails with it
                 session.rollback()
-                err = FileError(
-                    file="upload.zip", code=ErrorCode.UNREADABLE, message=f"scoring failed: {type(exc).__name__}: {exc}"
-                )
-                self._set(session, sub, Status.FAILED, errors=[err.model_dump(mode="json")])
-                return Status.FAILED
+                raise
             finally:
                 shutil.rmtree(work, ignore_errors=True)
-
-    def claim_next(self) -> int | None:
-        """The oldest received submission, or None."""
-        with Session(self.engine) as session:
-            sub = session.exec(
-                select(Submission).where(Submission.status == Status.RECEIVED).order_by(col(Submission.id))
-            ).first()
-            return sub.id if sub else None
-
-    def requeue_interrupted(self) -> int:
-        """Submissions left mid-way by a stopped server go back to the queue (at start-up)."""
-        with Session(self.engine) as session:
-            stuck = session.exec(
-                select(Submission).where(col(Submission.status).in_([Status.VALIDATING, Status.QUEUED, Status.SCORING]))
-            ).all()
-            for sub in stuck:
-                self._set(session, sub, Status.RECEIVED)
-            return len(stuck)
 
     # --- reading ------------------------------------------------------------------------
 
@@ -430,7 +459,7 @@ class Service:
             )
         return splits, rows
 
-    def queue_state(self, session: Session, worker_alive: bool) -> dict:
+    def queue_state(self, session: Session) -> dict:
         counts = {s.value: 0 for s in Status}
         for status, n in session.exec(select(Submission.status, func.count()).group_by(Submission.status)).all():
             counts[Status(status).value] = n
@@ -443,4 +472,4 @@ class Service:
         if oldest is not None:
             oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=utcnow().tzinfo)
             waited = (utcnow() - oldest).total_seconds()
-        return {"counts": counts, "oldest_waiting_s": waited, "worker_alive": worker_alive}
+        return {"counts": counts, "oldest_waiting_s": waited, **self.jobs.summary(session)}

@@ -7,6 +7,7 @@ import typer
 from harness import __version__
 from harness.cli.client import submit, team_app
 from harness.cli.data import data_app
+from harness.cli.jobs import jobs_app, worker
 from harness.cli.score import score
 
 app = typer.Typer(
@@ -20,6 +21,8 @@ app.command("score")(score)
 app.add_typer(data_app, name="data")
 app.add_typer(team_app, name="team")
 app.command("submit")(submit)
+app.command("worker")(worker)
+app.add_typer(jobs_app, name="jobs")
 
 
 def _version(value: bool) -> None:
@@ -41,10 +44,21 @@ def main(
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, help="Port."),
+    worker: bool | None = typer.Option(
+        None, "--worker/--no-worker", help="Also run a worker process (default: only with the embedded broker)."
+    ),
 ) -> None:
-    """Serve the leaderboard, the submission API and the scoring worker (HARNESS_* settings)."""
+    """Serve the leaderboard and the submission API (HARNESS_* settings).
+
+    With the embedded broker (no HARNESS_BROKER_URL) a worker process runs beside it, so one
+    command serves and scores; with Redis or RabbitMQ, start workers with `harness worker`.
+    """
     import uvicorn
 
+    from harness.settings import get_settings
     from leaderboard.app import create_app  # lazy: harness does not import the service otherwise
 
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    settings = get_settings()
+    if worker is not None:
+        settings = settings.model_copy(update={"serve_worker": worker})
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

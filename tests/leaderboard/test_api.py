@@ -45,6 +45,13 @@ def _postgres_url() -> str:
     return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 
 
+def drop_postgres(url: str) -> None:
+    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def backend(request) -> str:
     return request.param
@@ -57,10 +64,7 @@ def db_url(backend, data_dir):
         return
     url = _postgres_url()
     yield url
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
-    admin.dispose()
+    drop_postgres(url)
 
 
 def query(db_url: str, sql: str, **params):
@@ -72,14 +76,13 @@ def query(db_url: str, sql: str, **params):
         engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory, backend) -> Path:
-    """A tiny challenge: track s7 (test1 public, test2 hidden) with three 16x16 GT images per split."""
-    root = tmp_path_factory.mktemp(f"data-{backend}")
+def build_tiny_challenge(root: Path, *, test1_limits: tuple[int, int] = (3, 5)) -> Path:
+    """Track s7 (test1 public, test2 hidden, test3 roomy) with three 16x16 GT images per split."""
     rng = np.random.default_rng(0)
+    per_day, total = test1_limits
     splits = [
         SplitSpec(name="train", kind="train"),
-        SplitSpec(name="test1", limit_per_day=3, limit_total=5),
+        SplitSpec(name="test1", limit_per_day=per_day, limit_total=total),
         SplitSpec(name="test2", visibility="hidden", primary_metric="ssim"),
         SplitSpec(name="test3", limit_per_day=3, limit_total=50),
     ]
@@ -95,6 +98,11 @@ def data_dir(tmp_path_factory, backend) -> Path:
             (gt / f"{stem}.npy").write_bytes(npy_bytes(rng.integers(100, 900, SHAPE).astype(np.uint16)))
     save_challenge(spec, chal)
     return root
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory, backend) -> Path:
+    return build_tiny_challenge(tmp_path_factory.mktemp(f"data-{backend}"))
 
 
 @pytest.fixture(scope="module")

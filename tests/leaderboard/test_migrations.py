@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlmodel import SQLModel
 
 from leaderboard.db import init_db, make_engine
-from tests.leaderboard.test_api import _postgres_url
+from leaderboard.migrate import alembic_config
+from tests.leaderboard.test_api import _postgres_url, drop_postgres
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -25,16 +27,9 @@ def test_migrations_match_models_and_rerun_cleanly(url):
         init_db(engine)  # a second start is a no-op
         with engine.connect() as conn:
             ctx = MigrationContext.configure(conn)
-            assert ctx.get_current_revision() == "0001"
+            assert ctx.get_current_revision() == ScriptDirectory.from_config(alembic_config(url)).get_current_head()
             assert compare_metadata(ctx, SQLModel.metadata) == []
     finally:
         engine.dispose()
         if url.startswith("postgresql"):
-            import sqlalchemy as sa
-
-            from tests.leaderboard.test_api import PG_ADMIN
-
-            admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
-            admin.dispose()
+            drop_postgres(url)

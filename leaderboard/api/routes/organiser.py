@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException
 from fastapi.responses import PlainTextResponse
 
 from leaderboard import export
@@ -13,10 +13,9 @@ router = APIRouter(prefix="/api/organiser", tags=["organiser"])
 
 
 @router.get("/queue", response_model=QueueState)
-def queue(request: Request, service: ServiceDep, session: SessionDep, _org: OrganiserDep) -> QueueState:
-    """Submissions per status, how long the oldest waiting one has waited, whether the worker runs."""
-    worker = getattr(request.app.state, "worker", None)
-    return QueueState(**service.queue_state(session, worker is not None and worker.is_alive()))
+def queue(service: ServiceDep, session: SessionDep, _org: OrganiserDep) -> QueueState:
+    """Submissions per status, jobs per state and queue, running and failed jobs, workers alive."""
+    return QueueState(**service.queue_state(session))
 
 
 @router.get("/export/{track}", response_class=PlainTextResponse)

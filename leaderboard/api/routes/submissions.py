@@ -6,7 +6,7 @@ from fastapi import APIRouter, File, Form, HTTPException, Path, UploadFile
 from sqlmodel import col, select
 
 from leaderboard.api.deps import CallerDep, OrganiserDep, ServiceDep, SessionDep, TeamDep
-from leaderboard.models import ImageResult, Status, Submission, SubmissionAccepted, SubmissionPublic
+from leaderboard.models import ImageResult, Submission, SubmissionAccepted, SubmissionPublic
 
 router = APIRouter(prefix="/api/submissions", tags=["submissions"])
 
@@ -67,14 +67,14 @@ def get_submission(
 
 
 @router.post("/{submission_id}/rescore", response_model=SubmissionAccepted, tags=["organiser"])
-def rescore(submission_id: SubmissionId, session: SessionDep, _org: OrganiserDep) -> SubmissionAccepted:
+def rescore(
+    submission_id: SubmissionId, service: ServiceDep, session: SessionDep, _org: OrganiserDep
+) -> SubmissionAccepted:
     """Score the stored upload again; the new score row replaces the current one, history stays."""
     sub = session.get(Submission, submission_id)
     if sub is None:
         raise HTTPException(404, "no such submission")
-    sub.status = Status.RECEIVED
-    session.add(sub)
-    session.commit()
+    sub = service.rescore(session, sub)
     return SubmissionAccepted(id=sub.id, status=sub.status)
 
 

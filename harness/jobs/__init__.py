@@ -1,0 +1,1 @@
+"""Jobs: the Celery application, its tasks, the worker command."""
