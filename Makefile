@@ -16,9 +16,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 PORT ?= 8000
+DEMO_BASELINES ?= upi upi-calibrated zeronoise mialgo unet cycleisp
+DEMO_TRAIN_MINUTES ?= 1
 
 demo: $(STAMP)
 	@set -e; dir=$${DEMO_DIR:-$$(mktemp -d -t harness-demo-XXXXXX)}; export HARNESS_DATA_DIR="$$dir"; \
+	export HARNESS_ORGANIZER_TOKEN=$${HARNESS_ORGANIZER_TOKEN:-$$($(BIN)/python -c "import secrets; print(secrets.token_urlsafe(16))")}; \
 	echo "== building the demo challenge (tracks s7, p20) under $$dir"; \
 	$(BIN)/harness data demo; \
 	for t in s7 p20; do \
@@ -33,7 +36,13 @@ demo: $(STAMP)
 	for t in s7 p20; do \
 	  $(BIN)/harness submit "$$dir/preds/$$t-test1-naive" --server http://127.0.0.1:$(PORT) --token "$$token" --track $$t --split test1 --device cpu --params-m 0 --description "inverse gamma + mosaic"; \
 	done; \
-	echo "== leaderboard: http://127.0.0.1:$(PORT)/leaderboard/s7  (API docs: /docs; Ctrl-C stops)"; \
+	echo "== queueing the baselines ($(DEMO_BASELINES)): each trains $(DEMO_TRAIN_MINUTES) min per track on the"; \
+	echo "   embedded gpu-queue worker (CPU here), then runs on test1; rows appear on the leaderboard as jobs end"; \
+	for t in s7 p20; do for m in $(DEMO_BASELINES); do \
+	  $(BIN)/harness baselines enqueue $$m --track $$t --split test1 --train-minutes $(DEMO_TRAIN_MINUTES) --server http://127.0.0.1:$(PORT); \
+	done; done; \
+	echo "== leaderboard: http://127.0.0.1:$(PORT)/leaderboard/s7  organiser page: /organiser (token $$HARNESS_ORGANIZER_TOKEN)"; \
+	echo "   API docs: /docs; Ctrl-C stops"; \
 	wait $$pid
 
 test: $(STAMP)

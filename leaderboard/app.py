@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from harness import __version__
-from harness.jobs.app import is_embedded
+from harness.jobs.app import QUEUES, is_embedded
 from harness.jobs.supervisor import SupervisedWorker
 from harness.settings import Settings, database_url, get_settings
 from leaderboard.api.routes import board, organiser, submissions, teams
@@ -32,12 +32,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         upkeep = Maintenance(service)  # the reaper runs here too: no job stays stuck without workers
         upkeep.start()
-        worker = SupervisedWorker(settings) if run_worker else None
-        if worker:
-            worker.start()
+        # one worker per queue: a long baseline job on `gpu` never holds up scoring on `cpu`
+        workers = [SupervisedWorker(settings, queues=q) for q in QUEUES] if run_worker else []
+        for w in workers:
+            w.start()
         yield
-        if worker:
-            worker.stop()
+        for w in workers:
+            w.stop()
         upkeep.stop()
 
     app = FastAPI(

@@ -390,9 +390,9 @@ def _context() -> _Context:
     return _Context(service=service, jobs=service.jobs)
 
 
-def run_job(job_id: int) -> str:
+def run_job(job_id: int, *, service=None) -> str:
     """Claim and run one job (the body of every Celery task); returns its end state."""
-    ctx = _context()
+    ctx = _Context(service=service, jobs=service.jobs) if service is not None else _context()
     job = ctx.jobs.claim(job_id, worker_name())
     if job is None:
         return "skipped"  # a duplicate delivery, or a job already finished
@@ -478,3 +478,34 @@ class Maintenance(threading.Thread):
         self.join(timeout=10)
         if self.worker:
             self.service.jobs.forget_worker(self.worker["name"])
+
+
+# --- baseline jobs (queue gpu) ------------------------------------------------------------------
+# payload: method, track, split (run only), device, mode; "train": {steps | epochs | minutes, seed}
+
+
+def _baseline_train(service, job: Job) -> None:
+    from leaderboard.baselines import train_baseline
+
+    p = job.payload
+    train_baseline(service, p["method"], p["track"], device=p.get("device"), **p.get("train", {}))
+
+
+def _baseline_run(service, job: Job) -> None:
+    from baselines import registry
+    from leaderboard.baselines import run_baseline, weights_path
+
+    p = job.payload
+    method = registry.get(p["method"])
+    needs_weights = method.card.kind == "learned" or method.fit is not None
+    if p.get("train") and needs_weights and not weights_path(service, p["method"], p["track"]).exists():
+        _baseline_train(service, job)
+    run_baseline(service, p["method"], p["track"], p["split"], device=p.get("device"), mode=p.get("mode"))
+
+
+def _baseline_failed(service, job: Job, message: str) -> None:
+    log.error("baseline job %d (%s) failed for good: %s", job.id, job.payload, message)
+
+
+register_kind("baseline-train", JobKind(run=_baseline_train, on_failed=_baseline_failed))
+register_kind("baseline-run", JobKind(run=_baseline_run, on_failed=_baseline_failed))

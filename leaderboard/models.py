@@ -46,6 +46,7 @@ def facts_of(obj: object) -> dict:
 class Team(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True, unique=True, max_length=64)
+    kind: str = Field(default="team", index=True)  # team | baseline (a method the harness re-ran)
     token_sha256: str = Field(index=True, unique=True)
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -101,6 +102,35 @@ class SplitState(SQLModel, table=True):
     split: str
     revealed: bool = False
     rank_by: str = "best"  # best | latest
+
+
+class BaselineRun(SQLModel, table=True):
+    """A baseline method re-run by the harness: what was measured, beside what was reported."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True, unique=True)
+    method: str = Field(index=True)
+    track: str
+    split: str
+    mode: str  # patches | full (stitched full-resolution images)
+    weights_sha256: str | None = None  # None: nothing learned or fitted
+    train_steps: int | None = None
+    device: str
+    device_name: str
+    torch_version: str
+    dtype: str = "float32"
+    tta: bool = False
+    params: int
+    params_frozen: int
+    macs_g_patch: float
+    runtime_patch_ms: float
+    runtime_full_ms: float | None = None  # per full-resolution image
+    peak_memory_mb: float
+    fidelity: str
+    reported_params_m: float | None = None
+    reported_runtime_ms: float | None = None
+    reported_gpu: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class JobState(StrEnum):
@@ -185,9 +215,27 @@ class SubmissionAccepted(BaseModel):
     status: Status
 
 
+class BaselineInfo(BaseModel):
+    """Measured (by the harness) and reported (by the challenge report) figures of a baseline row."""
+
+    method: str
+    params: int
+    params_frozen: int
+    macs_g_patch: float
+    runtime_patch_ms: float
+    runtime_full_ms: float | None
+    device_name: str
+    fidelity: str
+    reported_params_m: float | None
+    reported_runtime_ms: float | None
+    reported_gpu: str | None
+
+
 class LeaderboardRow(FactSheet):
-    rank: int
+    rank: int | None  # baselines are shown among the teams but not ranked
     team: str
+    kind: str = "team"
+    baseline: BaselineInfo | None = None
     submission_id: int
     split: str
     psnr: float

@@ -31,6 +31,8 @@ from harness.settings import Settings
 from leaderboard.jobs import JobQueue
 from leaderboard.models import (
     FACT_FIELDS,
+    BaselineInfo,
+    BaselineRun,
     ImageResult,
     ImageScore,
     Job,
@@ -184,7 +186,15 @@ class Service:
                 f"the limit of {split_spec.limit_per_day} submissions per 24 h to {track}/{split} is reached (failed ones do not count)",
             )
 
-        # store the upload first (outside the database), then record it
+        return self.store(session, team, track, split, upload, facts)
+
+    def store(
+        self, session: Session, team: Team, track: str, split: str, upload: BinaryIO, facts: dict, *, before_commit=None
+    ) -> Submission:
+        """Keep the upload (immutable, hashed), record the submission and its scoring job, send the job.
+
+        ``before_commit(session, submission)`` adds rows that must land with the submission.
+        """
         self.uploads.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.uploads, prefix=".upload-")
         digest, size = hashlib.sha256(), 0
@@ -208,13 +218,15 @@ class Service:
             session.add(sub)
             session.flush()  # the id exists now, but no other session sees the row yet
             job = self.jobs.add(session, "score", submission_id=sub.id)
+            if before_commit:
+                before_commit(session, sub)
             folder = self.uploads / str(sub.id)
             folder.mkdir(parents=True, exist_ok=True)
             final = folder / "upload.zip"
             os.replace(tmp, final)
             final.chmod(0o444)  # immutable: re-scoring reads the very bytes that were uploaded
             try:
-                session.commit()  # only now can the worker claim it: the file is already in place
+                session.commit()  # only now can a worker claim it: the file is already in place
             except Exception:
                 final.unlink(missing_ok=True)
                 raise
@@ -389,10 +401,13 @@ class Service:
                 Submission.created_at,
                 *(getattr(Submission, name) for name in FACT_FIELDS),
                 Team.name.label("team"),
+                Team.kind.label("kind"),
+                *(getattr(BaselineRun, name).label(f"b_{name}") for name in BaselineInfo.model_fields),
                 pick,
             )
             .join(Submission, Score.submission_id == Submission.id)
             .join(Team, Submission.team_id == Team.id)
+            .outerjoin(BaselineRun, BaselineRun.submission_id == Submission.id)
             .where(
                 Submission.track == track,
                 Submission.split == split,
@@ -406,20 +421,32 @@ class Service:
         key = best.c.psnr if split_spec.primary_metric == "psnr" else best.c.ssim
         query = sa_select(best).where(best.c.pick == 1).order_by(key.desc(), best.c.created_at, best.c.sub_id)
         rows = session.execute(query).all()  # rows of columns, not entities
-        return [
-            LeaderboardRow(
-                rank=i + 1,
-                team=r.team,
-                submission_id=r.sub_id,
-                split=split,
-                psnr=r.psnr,
-                ssim=r.ssim,
-                n_images=r.n_images,
-                date=r.created_at,
-                **facts_of(r),
+        out: list[LeaderboardRow] = []
+        rank = 0
+        for r in rows:
+            if math.isnan(r.psnr) or math.isnan(r.ssim):
+                continue
+            baseline = None
+            if r.kind == "baseline" and r.b_method is not None:
+                baseline = BaselineInfo(**{name: getattr(r, f"b_{name}") for name in BaselineInfo.model_fields})
+            else:
+                rank += 1
+            out.append(
+                LeaderboardRow(
+                    rank=rank if baseline is None else None,
+                    team=r.team,
+                    kind=r.kind,
+                    baseline=baseline,
+                    submission_id=r.sub_id,
+                    split=split,
+                    psnr=r.psnr,
+                    ssim=r.ssim,
+                    n_images=r.n_images,
+                    date=r.created_at,
+                    **facts_of(r),
+                )
             )
-            for i, r in enumerate(row for row in rows if not (math.isnan(row.psnr) or math.isnan(row.ssim)))
-        ]
+        return out
 
     def image_results(self, session: Session, sub: Submission, organiser: bool) -> list[ImageResult]:
         """Per-image scores of the current scoring (only where the caller may see the split)."""
@@ -444,7 +471,7 @@ class Service:
         per_split = {name: {r.team: r for r in self.leaderboard(session, track, name, organiser)} for name in splits}
         teams: list[str] = []
         for name in splits:
-            for team in sorted(per_split[name], key=lambda t: per_split[name][t].rank):
+            for team in per_split[name]:  # in leaderboard order: ranked teams and baselines by score
                 if team not in teams:
                     teams.append(team)
         rows = []

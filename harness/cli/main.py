@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from harness import __version__
+from harness.cli.baselines import baselines_app
 from harness.cli.client import submit, team_app
 from harness.cli.data import data_app
 from harness.cli.jobs import jobs_app, worker
@@ -23,6 +24,7 @@ app.add_typer(team_app, name="team")
 app.command("submit")(submit)
 app.command("worker")(worker)
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(baselines_app, name="baselines")
 
 
 def _version(value: bool) -> None:

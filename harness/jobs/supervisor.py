@@ -37,8 +37,8 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
 
 
 class SupervisedWorker(threading.Thread):
-    def __init__(self, settings: Settings, queues: str = "cpu,gpu", restart_delay_s: float = 1.0) -> None:
-        super().__init__(name="embedded-worker", daemon=True)
+    def __init__(self, settings: Settings, queues: str = "cpu", restart_delay_s: float = 1.0) -> None:
+        super().__init__(name=f"embedded-worker-{queues}", daemon=True)
         self.settings = settings
         self.queues = queues
         self.restart_delay_s = restart_delay_s

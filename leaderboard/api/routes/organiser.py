@@ -4,7 +4,9 @@ from typing import Literal
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, Field
 
+from harness.jobs.app import GPU_QUEUE
 from leaderboard import export
 from leaderboard.api.deps import OrganiserDep, ServiceDep, SessionDep
 from leaderboard.models import QueueState
@@ -37,3 +39,47 @@ def export_track(
     if format == "md":
         return PlainTextResponse(export.to_markdown(spec.title, splits, rows), media_type="text/markdown")
     return PlainTextResponse(export.to_latex(spec.title, splits, rows), media_type="application/x-tex")
+
+
+class TrainBudget(BaseModel):
+    steps: int | None = Field(None, ge=1, le=10_000_000)
+    epochs: float | None = Field(None, gt=0, le=100_000)
+    minutes: float | None = Field(None, gt=0, le=10_000)
+    seed: int = 0
+
+
+class BaselineJobRequest(BaseModel):
+    method: str = Field(max_length=64)
+    track: str = Field(max_length=64)
+    split: str = Field(max_length=64)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    mode: Literal["patches", "full"] | None = None
+    train: TrainBudget | None = Field(None, description="train first (if no weights exist) with this budget")
+
+
+class JobAccepted(BaseModel):
+    job_id: int
+    queue: str
+
+
+@router.post("/baselines", response_model=JobAccepted, status_code=202)
+def run_baseline(
+    request: BaselineJobRequest, service: ServiceDep, session: SessionDep, _org: OrganiserDep
+) -> JobAccepted:
+    """Queue a baseline run (and its training, if asked) on the `gpu` queue; the row appears when it ends."""
+    from baselines import registry
+
+    try:
+        registry.get(request.method)
+        split = service.spec.track(request.track).split(request.split)
+    except KeyError as exc:
+        raise HTTPException(404, str(exc.args[0])) from None
+    if split.kind != "test":
+        raise HTTPException(400, f"split {request.split!r} is not a test split")
+    payload = request.model_dump(exclude_none=True)
+    if request.train:
+        payload["train"] = request.train.model_dump(exclude_none=True)
+    job = service.jobs.add(session, "baseline-run", payload=payload, queue=GPU_QUEUE)
+    session.commit()
+    service.jobs.send(job.id, job.kind, job.queue)
+    return JobAccepted(job_id=job.id, queue=job.queue)

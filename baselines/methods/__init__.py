@@ -1,0 +1,1 @@
+"""One module per method; importing a module registers its method card."""

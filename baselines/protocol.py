@@ -1,0 +1,180 @@
+"""The measurement protocol, the same for every method (DESIGN "Baselines").
+
+- params: parameters of the modules the forward pass calls (a parameter shared by several
+  modules counts once; modules defined but never called do not count), frozen ones apart;
+- MACs: ``torch.utils.flop_counter.FlopCounterMode`` FLOPs / 2 (convolutions, matrix products;
+  element-wise operations are not counted);
+- runtime: after warm-up, synchronised (CUDA events on GPU, a monotonic clock on CPU), median of
+  the repeats, per patch (504 or 496 RGB pixels) and per full-resolution image when asked;
+- device name, torch version, dtype, TTA flag, threads, peak memory (CUDA: allocator peak; CPU:
+  the process's peak resident set, an upper bound).
+"""
+
+from __future__ import annotations
+
+import copy
+import platform
+import resource
+import statistics
+import time
+
+import torch
+from pydantic import BaseModel
+from torch.utils.flop_counter import FlopCounterMode
+
+from baselines.infer import padded_forward, tiled_forward
+
+
+class Measurement(BaseModel):
+    method: str
+    track: str
+    device: str
+    device_name: str
+    torch_version: str
+    dtype: str = "float32"
+    tta: bool = False
+    threads: int
+    params: int  # used in the forward pass, trainable and frozen
+    params_frozen: int
+    params_defined: int  # every nn.Parameter of the model, called or not
+    input_patch: tuple[int, int]  # RGB pixels
+    macs_patch: int
+    runtime_patch_ms: float
+    runtime_patch_spread_ms: float  # max - min of the repeats
+    repeats: int
+    macs_full: int | None = None
+    runtime_full_ms: float | None = None
+    peak_memory_mb: float
+
+
+def device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads"
+
+
+def used_parameters(model: torch.nn.Module, x: torch.Tensor) -> tuple[int, int, int]:
+    """(used, of which frozen, defined) parameter counts, from the modules one forward pass calls."""
+    called: list[torch.nn.Module] = []
+    hooks = [m.register_forward_pre_hook(lambda mod, _args: called.append(mod)) for m in model.modules()]
+    try:
+        with torch.inference_mode():
+            model(x)
+    finally:
+        for h in hooks:
+            h.remove()
+    used = {id(p): p for m in called for p in m.parameters(recurse=False)}
+    defined = {id(p): p for p in model.parameters()}
+    return (
+        sum(p.numel() for p in used.values()),
+        sum(p.numel() for p in used.values() if not p.requires_grad),
+        sum(p.numel() for p in defined.values()),
+    )
+
+
+def count_macs(model: torch.nn.Module, forward, shape: tuple[int, ...]) -> int:
+    """MACs of ``forward(model_copy, x)`` for an input of ``shape``, on the meta device (no arithmetic runs)."""
+    meta = (
+        model
+        if next(iter(model.parameters()), torch.empty(0, device="meta")).is_meta
+        else copy.deepcopy(model).to("meta")
+    )
+    x = torch.empty(shape, device="meta")
+    with FlopCounterMode(display=False) as counter, torch.inference_mode():
+        forward(meta, x)
+    return counter.get_total_flops() // 2
+
+
+def static_profile(model: torch.nn.Module, side: int, multiple: int) -> tuple[int, int, int, int]:
+    """(used params, frozen, defined, MACs) for one side x side RGB patch, on a meta-device copy (fast)."""
+    meta = copy.deepcopy(model).to("meta")
+    x = torch.empty((1, 3, side, side), device="meta")
+    used, frozen, defined = used_parameters(meta, padded_input(x, multiple))
+    return used, frozen, defined, count_macs(meta, lambda m, t: padded_forward(m, t, multiple), tuple(x.shape))
+
+
+def _timed(fn, x: torch.Tensor, device: torch.device, warmup: int, repeats: int) -> list[float]:
+    with torch.inference_mode():
+        for _ in range(warmup):
+            fn(x)
+        times = []
+        for _ in range(repeats):
+            if device.type == "cuda":
+                start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+                start.record()
+                fn(x)
+                end.record()
+                torch.cuda.synchronize(device)
+                times.append(start.elapsed_time(end))
+            else:
+                t0 = time.perf_counter()
+                fn(x)
+                times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
+def peak_memory_mb(device: torch.device) -> float:
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def measure(
+    model: torch.nn.Module,
+    *,
+    method: str,
+    track,
+    device: torch.device,
+    multiple: int,
+    warmup: int | None = None,
+    repeats: int | None = None,
+    full: bool = False,
+) -> Measurement:
+    """Measure a built (and, for timing, trained or not: the cost is the same) model on a track."""
+    model = model.to(device).eval()
+    side = track.rgb_patch
+    x = torch.rand(1, 3, side, side, device=device)
+    warmup = warmup if warmup is not None else (10 if device.type == "cuda" else 1)
+    repeats = repeats if repeats is not None else (50 if device.type == "cuda" else 3)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    used, frozen, defined, macs = static_profile(model, side, multiple)
+    times = _timed(lambda t: padded_forward(model, t, multiple), x, device, warmup, repeats)
+    result = dict(
+        method=method,
+        track=track.name,
+        device=device.type,
+        device_name=device_name(device),
+        torch_version=torch.__version__,
+        threads=torch.get_num_threads(),
+        params=used,
+        params_frozen=frozen,
+        params_defined=defined,
+        input_patch=(side, side),
+        macs_patch=macs,
+        runtime_patch_ms=statistics.median(times),
+        runtime_patch_spread_ms=max(times) - min(times),
+        repeats=repeats,
+    )
+    if full:
+        h, w = (2 * n for n in track.full_size)
+        xf = torch.rand(1, 3, h, w, device=device)
+        result["macs_full"] = count_macs(model, lambda m, t: tiled_forward(m, t, multiple), tuple(xf.shape))
+        result["runtime_full_ms"] = statistics.median(
+            _timed(
+                lambda t: tiled_forward(model, t, multiple),
+                xf,
+                device,
+                1 if device.type == "cuda" else 0,
+                3 if device.type == "cuda" else 1,
+            )
+        )
+    result["peak_memory_mb"] = peak_memory_mb(device)
+    return Measurement(**result)
+
+
+def padded_input(x: torch.Tensor, multiple: int) -> torch.Tensor:
+    import torch.nn.functional as F
+
+    h, w = x.shape[-2:]
+    return F.pad(x, (0, -w % multiple, 0, -h % multiple), mode="replicate")

@@ -1,0 +1,92 @@
+"""Method cards and the registry: every method is looked up by its stable name."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from harness.challenge import TrackSpec
+
+
+class TrainRecipe(BaseModel):
+    """How the harness trains a learned method (the team's recipe where it is published)."""
+
+    loss: Literal["l1", "mse"] = "l1"
+    lr: float = 1e-4
+    weight_decay: float = 0.0
+    batch: int = 4
+    crop: int = Field(128, description="RGB crop side for training (even); the RAW crop is half")
+    note: str = ""
+
+
+class MethodCard(BaseModel):
+    """What a method is and what the challenge report says about it."""
+
+    name: str
+    title: str
+    team: str
+    paper: str
+    kind: Literal["learned", "model-based"]
+    fidelity: str = Field(
+        description="A exact net, B net exact / training incomplete, C from the paper, D reported only"
+    )
+    reported_params_m: float | None = None
+    reported_runtime_ms: float | None = None
+    reported_gpu: str | None = None
+    extra_data: bool = False
+    ensemble: bool = False
+    full_resolution: bool = False  # the team ran on stitched full-resolution images
+    multiple: int = Field(2, description="input H and W must be divisible by this (RGB pixels); inputs are padded")
+    expected_params: dict[str, int] = Field(default_factory=dict, description="exact used-parameter count per track")
+    quirks: list[str] = Field(default_factory=list)
+    recipe: TrainRecipe | None = None
+
+
+@dataclass
+class Method:
+    card: MethodCard
+    build: Callable[[TrackSpec], object]  # -> torch.nn.Module mapping N x 3 x H x W in [0,1] to N x 4 x H/2 x W/2
+    # model-based methods with fitted constants: fit(model, pairs, track) -> summary, instead of training
+    fit: Callable[[object, list, TrackSpec], dict] | None = None
+    extras: dict = field(default_factory=dict)
+
+
+_REGISTRY: dict[str, Method] = {}
+_LOADED = False
+
+
+def register(card: MethodCard, build: Callable[[TrackSpec], object], *, fit=None) -> Method:
+    if card.name in _REGISTRY:
+        raise ValueError(f"method {card.name!r} is registered twice")
+    method = Method(card=card, build=build, fit=fit)
+    _REGISTRY[card.name] = method
+    return method
+
+
+def _load_all() -> None:
+    global _LOADED
+    if _LOADED:
+        return
+    from baselines import methods
+
+    for info in sorted(pkgutil.iter_modules(methods.__path__), key=lambda m: m.name):
+        importlib.import_module(f"baselines.methods.{info.name}")
+    _LOADED = True
+
+
+def names() -> list[str]:
+    _load_all()
+    return sorted(_REGISTRY)
+
+
+def get(name: str) -> Method:
+    _load_all()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"no method named {name!r}; known: {', '.join(sorted(_REGISTRY))}") from None

@@ -1,0 +1,230 @@
+"""The methods and the framework pieces: exact parameter counts, shapes, ranges, training, weights, augmentation."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from baselines import registry
+from baselines.data import Pair, random_crop, train_pairs
+from baselines.infer import padded_forward, quantise, run_split, tiled_forward
+from baselines.protocol import measure, static_profile
+from baselines.train import train
+from baselines.weights import WeightsError, load_weights, save_weights, sha256_of
+from harness.challenge import load_challenge
+from harness.demo import demo_spec
+from harness.raw import unpack
+
+FIVE = ["unet", "upi", "upi-calibrated", "cycleisp", "mialgo", "zeronoise"]
+TRACKS = {t.name: t for t in demo_spec().tracks}  # the real patch sizes: 504 (s7) and 496 (p20)
+
+
+def test_the_methods_are_registered():
+    assert set(FIVE) <= set(registry.names())
+    with pytest.raises(KeyError, match="no method named 'nope'"):
+        registry.get("nope")
+
+
+@pytest.mark.parametrize("track", ["s7", "p20"])
+@pytest.mark.parametrize("name", FIVE)
+def test_measured_params_equal_the_reference_counts(name, track):
+    method = registry.get(name)
+    t = TRACKS[track]
+    used, frozen, defined, macs = static_profile(method.build(t), t.rgb_patch, method.card.multiple)
+    assert used == method.card.expected_params[track]
+    assert frozen == (4096 if name == "mialgo" else 0)  # MiAlgo's Haar filters, reported apart
+    assert defined == used
+    assert macs > 0
+
+
+def test_macs_match_the_spec_sheet():
+    """FlopCounterMode MACs for the spec sheet's inputs (MiAlgo at 512, the others at 504)."""
+    expected = {"unet": 98.3, "cycleisp": 788, "mialgo": 24.1, "zeronoise": 43.2}
+    t = TRACKS["s7"]
+    for name, gmacs in expected.items():
+        method = registry.get(name)
+        macs = static_profile(method.build(t), 504, method.card.multiple)[3]
+        assert macs / 1e9 == pytest.approx(gmacs, rel=2e-3), name
+
+
+def test_a_parameter_shared_by_many_blocks_counts_once_and_dead_modules_not_at_all():
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            act = torch.nn.PReLU(4)
+            self.a = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 1), act)
+            self.b = torch.nn.Sequential(torch.nn.Conv2d(4, 4, 1), act)
+            self.unused = torch.nn.Conv2d(4, 4, 3)  # defined, never called
+            self.out = torch.nn.Conv2d(4, 4, 2, stride=2)
+
+        def forward(self, x):
+            return self.out(self.b(self.a(x)))
+
+    used, frozen, defined, _ = static_profile(Net(), 8, 2)
+    assert used == (12 + 4) + (16 + 4) + 4 + (4 * 4 * 4 + 4)
+    assert defined == used + 4 * 4 * 9 + 4 and frozen == 0
+
+
+@pytest.mark.parametrize("name", FIVE)
+@pytest.mark.parametrize("hw", [(74, 90), (32, 48)])  # even sizes that are not multiples of 16
+def test_output_shape_and_range_on_odd_sizes(name, hw):
+    method = registry.get(name)
+    model = method.build(TRACKS["p20"]).eval()
+    x = torch.rand(1, 3, *hw)
+    with torch.inference_mode():
+        y = padded_forward(model, x, method.card.multiple)
+    assert tuple(y.shape) == (1, 4, hw[0] // 2, hw[1] // 2)
+    assert float(y.min()) >= 0 and float(y.max()) <= 1
+    q = quantise(y)
+    assert q.dtype == np.uint16 and q.shape == (hw[0] // 2, hw[1] // 2, 4) and int(q.max()) <= 1024
+
+
+def test_an_odd_input_is_refused_not_cropped():
+    with pytest.raises(ValueError, match="must be even"):
+        padded_forward(registry.get("upi").build(TRACKS["s7"]), torch.rand(1, 3, 33, 32), 2)
+
+
+def test_quantisation_is_x1024_truncated_and_clipped():
+    y = torch.tensor([0.0, 0.5, 0.99999, 1.0, 1.7, -0.2, 0.00195]).view(1, 1, 1, 7).expand(1, 4, 1, 7)
+    assert quantise(y)[0, :, 0].tolist() == [0, 512, 1023, 1024, 1024, 0, 1]
+
+
+def test_tiles_join_seamlessly_for_a_local_network():
+    """0noise sees 9x9 pixels: tiles with a 16-pixel margin give the untiled result (float rounding aside)."""
+    model = registry.get("zeronoise").build(TRACKS["s7"]).eval()
+    x = torch.rand(1, 3, 96, 160)
+    with torch.inference_mode():
+        whole = padded_forward(model, x, 2)
+        tiled = tiled_forward(model, x, 2, tile=32, margin=16)
+    assert tiled.shape == whole.shape
+    assert torch.allclose(tiled, whole, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["mialgo", "upi"])
+def test_full_resolution_images_are_cut_into_the_grid(name, rgb_challenge, tmp_path):
+    """Whole-image inference (tiled) on the stitched test2 image, written as the 48 grid patches."""
+    spec = load_challenge(rgb_challenge / "challenges" / "demo")
+    method = registry.get(name)
+    track = spec.track("p20")
+    model = method.build(track)
+    out = tmp_path / "preds"
+    run = run_split(
+        model,
+        track,
+        rgb_challenge / "challenges" / "demo" / "p20" / "test2",
+        out,
+        multiple=method.card.multiple,
+        device=torch.device("cpu"),
+        mode="full",
+    )
+    names = sorted(p.name for p in out.iterdir())
+    assert run.n_inputs == 1 and len(names) == 48 and names == sorted(f"0_{k}.npy" for k in range(48))
+    patch = np.load(out / "0_47.npy")
+    assert patch.shape == (track.patch, track.patch, 4) and patch.dtype == np.uint16
+
+
+def test_measure_records_the_protocol(rgb_challenge):
+    t = load_challenge(rgb_challenge / "challenges" / "demo").track("s7")
+    m = measure(
+        registry.get("mialgo").build(t),
+        method="mialgo",
+        track=t,
+        device=torch.device("cpu"),
+        multiple=16,
+        repeats=2,
+        full=True,
+    )
+    assert m.params == 4_537_202 and m.params_frozen == 4096 and m.device == "cpu" and m.repeats == 2
+    assert m.runtime_patch_ms > 0 and m.runtime_full_ms > 0 and m.macs_full > m.macs_patch > 0
+    assert m.torch_version == torch.__version__ and m.dtype == "float32" and m.tta is False and m.peak_memory_mb > 0
+
+
+# --- Bayer-phase-preserving augmentation --------------------------------------------------------
+
+
+def test_every_augmented_crop_keeps_each_sample_under_its_rgb_pixel():
+    h = w = 64
+    yy, xx = np.mgrid[0:h, 0:w]
+    mosaic = (yy * 64 + xx).astype(np.uint16)
+    rgb = np.stack([yy, xx, np.zeros_like(yy)], axis=-1).astype(np.uint8)
+    p = Pair("coords", rgb, np.stack([mosaic[r::2, c::2] for r, c in ((0, 0), (0, 1), (1, 0), (1, 1))], axis=-1))
+    rng = np.random.default_rng(0)
+    seen = set()
+    for _ in range(200):
+        crop_rgb, crop_raw = random_crop(p, 16, rng)
+        crop_mosaic = unpack(crop_raw)
+        oy, ox = crop_rgb[..., 0].astype(int), crop_rgb[..., 1].astype(int)
+        assert np.array_equal(crop_mosaic, oy * 64 + ox)  # each sample under the RGB pixel it came from
+        assert np.all((oy[0::2, 0::2] % 2 == 0) & (ox[0::2, 0::2] % 2 == 0))  # R at R sites
+        assert np.all((oy[1::2, 1::2] % 2 == 1) & (ox[1::2, 1::2] % 2 == 1))  # B at B sites
+        assert np.all((oy[0::2, 1::2] + ox[0::2, 1::2]) % 2 == 1)  # greens at green sites
+        # where a step right and a step down in the crop go in the source: one of the 8 symmetries
+        seen.add(
+            tuple(int(v) for v in (oy[0, 1] - oy[0, 0], ox[0, 1] - ox[0, 0], oy[1, 0] - oy[0, 0], ox[1, 0] - ox[0, 0]))
+        )
+    assert len(seen) == 8  # all eight flips/rotations were drawn
+
+
+def test_training_lowers_the_loss_and_is_deterministic(rgb_challenge, tmp_path):
+    root = rgb_challenge / "challenges" / "demo"
+    track = load_challenge(root).track("s7")
+    method = registry.get("unet")
+    a = train(method, track, root, tmp_path / "a.safetensors", steps=25, seed=3, crop=32)
+    b = train(method, track, root, tmp_path / "b.safetensors", steps=25, seed=3, crop=32)
+    assert a.steps == 25 and a.loss_last < 0.5 * a.loss_first
+    assert a.sha256 == b.sha256 == sha256_of(tmp_path / "a.safetensors")
+    assert (tmp_path / "a.safetensors.sha256").read_text().split()[0] == a.sha256
+
+
+def test_upi_calibrated_fits_the_train_split(rgb_challenge, tmp_path):
+    """On data rendered with a plain gamma and no colour matrix, the fitted matrix is close to identity."""
+    root = rgb_challenge / "challenges" / "demo"
+    track = load_challenge(root).track("s7")
+    res = train(registry.get("upi-calibrated"), track, root, tmp_path / "u.safetensors")
+    assert res.steps == 0 and res.fitted is not None
+    a = np.array(res.fitted["ccm"]) * np.array(res.fitted["gains"])[:, None]
+    assert np.abs(np.diag(a)).min() > 0.5  # each colour mostly from itself
+    assert len(train_pairs(root, "s7")) == 6
+
+
+# --- weights ------------------------------------------------------------------------------------
+
+
+def test_safetensors_round_trip_with_a_tied_parameter(tmp_path):
+    model = registry.get("cycleisp").build(TRACKS["s7"])  # its PReLU is shared by 15 blocks
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.01)
+    digest = save_weights(model, tmp_path / "w.safetensors", {"method": "cycleisp"})
+    fresh = registry.get("cycleisp").build(TRACKS["s7"])
+    meta, got = load_weights(fresh, tmp_path / "w.safetensors", expected_sha256=digest)
+    assert got == digest and meta["method"] == "cycleisp"
+    for (k, v), (k2, v2) in zip(model.state_dict().items(), fresh.state_dict().items(), strict=True):
+        assert k == k2 and torch.equal(v, v2)
+    with pytest.raises(WeightsError, match="differs from the recorded"):
+        load_weights(fresh, tmp_path / "w.safetensors", expected_sha256="0" * 64)
+    with pytest.raises(WeightsError, match="does not fit the model"):
+        load_weights(registry.get("unet").build(TRACKS["s7"]), tmp_path / "w.safetensors")
+
+
+class _Boom:
+    def __reduce__(self):
+        return (Path.touch, (Path(_Boom.target),))
+
+
+def test_pickled_checkpoints_are_refused_and_never_unpickled(tmp_path):
+    model = registry.get("zeronoise").build(TRACKS["s7"])
+    torch.save(model.state_dict(), tmp_path / "torch.pth")
+    _Boom.target = str(tmp_path / "pwned")
+    (tmp_path / "evil.safetensors").write_bytes(pickle.dumps(_Boom(), protocol=4))
+    for name in ("torch.pth", "evil.safetensors"):
+        with pytest.raises(WeightsError, match="pickled checkpoint .* is refused"):
+            load_weights(model, tmp_path / name)
+    assert not (tmp_path / "pwned").exists()
+    (tmp_path / "junk.safetensors").write_bytes(b"\x05\x00\x00\x00\x00\x00\x00\x00{oops")
+    with pytest.raises(WeightsError, match="not a safetensors file"):
+        load_weights(model, tmp_path / "junk.safetensors")

@@ -1,0 +1,115 @@
+"""Baseline runs end to end on CPU: the CLI, the database, the leaderboard, and a job on the gpu queue."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from leaderboard.launch import start_server, stop_server
+
+ORG = "org-token"
+
+
+@pytest.fixture
+def data_dir(rgb_challenge, tmp_path):
+    d = tmp_path / "data"
+    shutil.copytree(rgb_challenge, d)
+    return d
+
+
+def env_for(data_dir) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")}
+    env.update(
+        HARNESS_DATA_DIR=str(data_dir), HARNESS_ORGANIZER_TOKEN=ORG, HARNESS_WORKERS="1", HARNESS_JOB_HEARTBEAT_S="0.5"
+    )
+    return env
+
+
+def harness(env, *args) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "harness", *args], env=env, capture_output=True, text=True, timeout=600
+    )
+
+
+def rows(data_dir, sql):
+    engine = sa.create_engine(f"sqlite:///{data_dir / 'harness.db'}")
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(sa.text(sql))]
+    finally:
+        engine.dispose()
+
+
+def test_list_shows_cards_and_measured_counts():
+    res = harness(os.environ.copy(), "baselines", "list", "--json")
+    assert res.returncode == 0, res.stderr
+    cards = {c["name"]: c for c in json.loads(res.stdout)}
+    assert cards["mialgo"]["measured"]["params"] == 4_537_202 and cards["mialgo"]["measured"]["params_frozen"] == 4096
+    assert cards["unet"]["measured"]["params"] == 1_861_764 and cards["cycleisp"]["kind"] == "learned"
+    assert cards["upi"]["kind"] == "model-based" and cards["mialgo"]["full_resolution"] is True
+
+
+def test_train_run_record_and_show(data_dir):
+    env = env_for(data_dir)
+    missing = harness(env, "baselines", "run", "unet", "-t", "s7", "-s", "test1")
+    assert missing.returncode == 2 and "train it first" in missing.stderr
+    trained = harness(env, "baselines", "train", "unet", "-t", "s7", "--steps", "3", "--json")
+    assert trained.returncode == 0, trained.stderr
+    t = json.loads(trained.stdout)
+    assert t["steps"] == 3 and (data_dir / "baselines" / "demo" / "unet" / "s7.safetensors").exists()
+    ran = harness(env, "baselines", "run", "unet", "-t", "s7", "-s", "test1", "--json")
+    assert ran.returncode == 0, ran.stderr
+    r = json.loads(ran.stdout)
+    assert r["status"] == "scored" and r["n_images"] == 3 and r["weights_sha256"] == t["sha256"]
+    assert r["measurement"]["params"] == 1_861_764 and r["measurement"]["macs_patch"] > 0
+    assert rows(data_dir, "SELECT method, track, split, mode, params, weights_sha256 FROM baselinerun") == [
+        ("unet", "s7", "test1", "patches", 1_861_764, t["sha256"])
+    ]
+    assert rows(data_dir, "SELECT name, kind FROM team") == [("baseline: unet", "baseline")]
+    assert rows(data_dir, "SELECT count(*) FROM score WHERE current") == [(1,)]
+
+    proc, base = start_server(env, data_dir / "server.log")
+    try:
+        board = httpx.get(f"{base}/api/leaderboard/s7", params={"split": "test1"}).json()
+        assert len(board) == 1 and board[0]["kind"] == "baseline" and board[0]["rank"] is None
+        assert board[0]["baseline"]["params"] == 1_861_764 and board[0]["psnr"] == pytest.approx(r["psnr"])
+        html = httpx.get(f"{base}/leaderboard/s7").text
+        assert "baseline</span>" in html and 'class="baseline"' in html
+
+        # the same through the job system: the organiser queues it, the embedded gpu worker runs it
+        org = {"Authorization": f"Bearer {ORG}"}
+        assert httpx.post(
+            f"{base}/api/organiser/baselines", json={"method": "mialgo", "track": "p20", "split": "test2"}
+        ).status_code in (401, 403)
+        bad = httpx.post(
+            f"{base}/api/organiser/baselines", headers=org, json={"method": "nope", "track": "p20", "split": "test2"}
+        )
+        assert bad.status_code == 404
+        job = httpx.post(
+            f"{base}/api/organiser/baselines",
+            headers=org,
+            json={"method": "mialgo", "track": "p20", "split": "test2", "train": {"steps": 2}},
+        )
+        assert job.status_code == 202 and job.json()["queue"] == "gpu"
+        deadline = time.time() + 300
+        board = []
+        while time.time() < deadline and not board:
+            board = httpx.get(f"{base}/api/leaderboard/p20", params={"split": "test2"}, headers=org).json()
+            time.sleep(0.5)
+        assert board, (data_dir / "server.log").read_text()[-3000:]
+        row = board[0]
+        assert row["team"] == "baseline: mialgo" and row["full_resolution"] is True and row["n_images"] == 48
+        assert row["baseline"]["params"] == 4_537_202 and row["baseline"]["runtime_full_ms"] > 0
+        assert row["baseline"]["reported_params_m"] == 4.5 and row["baseline"]["reported_gpu"] == "V100"
+        assert rows(data_dir, "SELECT state FROM job WHERE kind = 'baseline-run'") == [("SUCCEEDED",)]
+        assert rows(data_dir, "SELECT queues, device FROM workerbeat WHERE queues = 'gpu'")[0][1].startswith("cpu")
+    finally:
+        stop_server(proc)
