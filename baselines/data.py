@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
+from harness.camera import read_rgb
 from harness.raw import pack, unpack
 
 # the packed channel at each site of an RGGB mosaic's 2x2 cell: R 0, Gr 1, Gb 2, B 3
@@ -16,8 +16,7 @@ _SITES = unpack(np.arange(4, dtype=np.uint8).reshape(1, 1, 4))
 
 def load_rgb(path: Path) -> np.ndarray:
     """An sRGB input as uint8 H x W x 3 (RGB order)."""
-    with Image.open(path) as im:
-        return np.array(im.convert("RGB"))
+    return read_rgb(path)
 
 
 def load_raw(path: Path) -> np.ndarray:

@@ -53,8 +53,15 @@ def check_safetensors(path: Path) -> dict:
     return header.get("__metadata__", {}) or {}
 
 
-_DTYPES = {"float32": "F32", "float64": "F64", "float16": "F16", "int64": "I64", "int32": "I32", "uint8": "U8",
-           "bool": "BOOL"}
+_DTYPES = {
+    "float32": "F32",
+    "float64": "F64",
+    "float16": "F16",
+    "int64": "I64",
+    "int32": "I32",
+    "uint8": "U8",
+    "bool": "BOOL",
+}
 
 
 def encode_safetensors(state: dict, metadata: dict[str, str]) -> bytes:

@@ -110,6 +110,14 @@ def render(packed: np.ndarray, cfg: IspConfig) -> np.ndarray:
     return np.round(render_linear(packed, cfg) * 255).astype(np.uint8)
 
 
+def read_rgb(path) -> np.ndarray:
+    """An sRGB input file as uint8 (H, W, 3) in RGB order (writable)."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return np.array(im.convert("RGB"))
+
+
 def encode_jpeg(rgb: np.ndarray, quality: int) -> bytes:
     """Deterministic baseline JPEG bytes (4:2:0, no EXIF, no timestamps)."""
     from PIL import Image

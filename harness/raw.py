@@ -106,24 +106,29 @@ def tone_curve(x: np.ndarray) -> np.ndarray:
     return 3 * x**2 - 2 * x**3
 
 
-def visualise(packed: np.ndarray, *, black: float = 0.0, white: float = 1023.0) -> np.ndarray:
+def visualise(
+    packed: np.ndarray, *, black: float = 0.0, white: float = 1023.0, reference: np.ndarray | None = None
+) -> np.ndarray:
     """Render packed RGGB RAW to a uint8 ``(2h, 2w, 3)`` image for people to look at.
 
     Steps: black/white normalisation, grey-world white balance, bilinear demosaic, exposure so
     the 97th percentile maps near white, sRGB gamma, then a mild S-shaped tone curve. This is a viewer,
-    not a camera model: colours are plausible, not calibrated.
+    not a camera model: colours are plausible, not calibrated. With ``reference`` (e.g. the ground
+    truth) the white balance and exposure are those of the reference, so several predictions of one
+    scene render comparably.
     """
     if packed.ndim != 3 or packed.shape[2] != 4:
         raise ValueError(f"packed RAW must have shape (h, w, 4), got {packed.shape}")
     if white <= black:
         raise ValueError(f"white level {white} must exceed black level {black}")
-    x = (np.asarray(packed, dtype=np.float64) - black) / (white - black)
-    x = np.clip(x, 0.0, 1.0)
-    means = x.reshape(-1, 4).mean(axis=0)
+    x = np.clip((np.asarray(packed, dtype=np.float64) - black) / (white - black), 0.0, 1.0)
+    ref = x if reference is None else np.clip((np.asarray(reference, dtype=np.float64) - black) / (white - black), 0, 1)
+    means = ref.reshape(-1, 4).mean(axis=0)
     g = (means[1] + means[2]) / 2
     gains = np.array([g / max(means[0], 1e-6), 1.0, 1.0, g / max(means[3], 1e-6)])
     rgb = demosaic(x * gains)
-    p97 = np.percentile(rgb, 97) if rgb.size else 1.0
+    ref_rgb = rgb if reference is None else demosaic(ref * gains)
+    p97 = np.percentile(ref_rgb, 97) if ref_rgb.size else 1.0
     rgb = rgb / max(p97, 1e-6)
     s = srgb_gamma(rgb)
     out = 0.7 * s + 0.3 * tone_curve(s)  # mild contrast: the full S-curve crushes shadows

@@ -11,7 +11,7 @@ from harness import __version__
 from harness.jobs.app import QUEUES, is_embedded
 from harness.jobs.supervisor import SupervisedWorker
 from harness.settings import Settings, database_url, get_settings
-from leaderboard.api.routes import board, organiser, submissions, teams
+from leaderboard.api.routes import analysis, board, organiser, submissions, teams
 from leaderboard.db import init_db, make_engine
 from leaderboard.jobs import Maintenance
 from leaderboard.service import Service, ServiceError
@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(submissions.router)
     app.include_router(board.router)
     app.include_router(organiser.router)
+    app.include_router(analysis.router)
     app.include_router(web_router)
 
     @app.get("/api/health", tags=["meta"])

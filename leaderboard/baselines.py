@@ -204,6 +204,8 @@ def _record(service, card, m: Measurement, track, split, mode, preds: Path, dige
         "params_m": round(m.params / 1e6, 4),
         "runtime_s": round((m.runtime_full_ms if mode == "full" else m.runtime_patch_ms) / 1000, 4),
         "device": "gpu" if m.device == "cuda" else "cpu",
+        "input_size": "full image (tiled)" if mode == "full" else f"{m.input_patch[0]}x{m.input_patch[1]} patches",
+        "gpu": m.device_name,
     }
 
     def add_run(session: Session, sub: Submission) -> None:

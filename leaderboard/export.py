@@ -21,6 +21,16 @@ def _meta(row: TrackTableRow) -> dict:
     return out
 
 
+def _significance(row: TrackTableRow, splits: list[str]) -> list[str]:
+    """95% interval and group on the first split (the ranking split), as text."""
+    e = row.scores.get(splits[0]) if splits else None
+    sg = e.significance if e else None
+    if sg is None:
+        return ["-", "-"]
+    f = "{:.2f}" if sg.metric == "psnr" else "{:.4f}"
+    return [f"{f.format(sg.ci_low)}-{f.format(sg.ci_high)}", str(sg.group)]
+
+
 def _cells(row: TrackTableRow, splits: list[str]) -> list[str]:
     cells = []
     for s in splits:
@@ -37,6 +47,9 @@ def to_csv(splits: list[str], rows: list[TrackTableRow]) -> str:
             "rank",
             "team",
             *[f"{s}_{m}" for s in splits for m in ("psnr", "ssim")],
+            "ci_low",
+            "ci_high",
+            "group",
             "ED",
             "ENS",
             "FR",
@@ -51,11 +64,16 @@ def to_csv(splits: list[str], rows: list[TrackTableRow]) -> str:
         for s in splits:
             e = r.scores.get(s)
             full += [repr(e.psnr), repr(e.ssim)] if e else ["", ""]
+        e = r.scores.get(splits[0]) if splits else None
+        sg = e.significance if e else None
         w.writerow(
             [
                 r.rank or "",
                 r.team,
                 *full,
+                repr(sg.ci_low) if sg else "",
+                repr(sg.ci_high) if sg else "",
+                sg.group if sg else "",
                 meta["ED"],
                 meta["ENS"],
                 meta["FR"],
@@ -72,6 +90,8 @@ def to_markdown(title: str, splits: list[str], rows: list[TrackTableRow]) -> str
         "Rank",
         "Team",
         *[f"{s} {m}" for s in splits for m in ("PSNR", "SSIM")],
+        "95% CI",
+        "Group",
         "ED",
         "ENS",
         "FR",
@@ -89,6 +109,7 @@ def to_markdown(title: str, splits: list[str], rows: list[TrackTableRow]) -> str
                     str(r.rank or "-"),
                     r.team,
                     *_cells(r, splits),
+                    *_significance(r, splits),
                     m["ED"],
                     m["ENS"],
                     m["FR"],
@@ -120,7 +141,7 @@ def _tex(s: str) -> str:
 
 
 def to_latex(title: str, splits: list[str], rows: list[TrackTableRow]) -> str:
-    cols = "rl" + "cc" * len(splits) + "cccrrc"
+    cols = "rl" + "cc" * len(splits) + "cc" + "cccrrc"
     group = " & ".join(rf"\multicolumn{{2}}{{c}}{{{_tex(s)}}}" for s in splits)
     sub = " & ".join("PSNR & SSIM" for _ in splits)
     out = [
@@ -130,8 +151,8 @@ def to_latex(title: str, splits: list[str], rows: list[TrackTableRow]) -> str:
         rf"\begin{{tabular}}{{{cols}}}",
         r"\toprule",
     ]
-    out.append(rf" & & {group} & & & & & & \\")
-    out.append(rf"Rank & Team & {sub} & ED & ENS & FR & Params (M) & Runtime (s) & Device \\")
+    out.append(rf" & & {group} & & & & & & & & \\")
+    out.append(rf"Rank & Team & {sub} & 95\% CI & Group & ED & ENS & FR & Params (M) & Runtime (s) & Device \\")
     out.append(r"\midrule")
     for r in rows:
         m = _meta(r)
@@ -139,6 +160,7 @@ def to_latex(title: str, splits: list[str], rows: list[TrackTableRow]) -> str:
             str(r.rank or "-"),
             _tex(r.team),
             *_cells(r, splits),
+            *_significance(r, splits),
             m["ED"],
             m["ENS"],
             m["FR"],
@@ -147,5 +169,46 @@ def to_latex(title: str, splits: list[str], rows: list[TrackTableRow]) -> str:
             _tex(m["device"] or "-"),
         ]
         out.append(" & ".join(cells) + r" \\")
+    out += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
+    return "\n".join(out) + "\n"
+
+
+TABLE2 = ("Team", "Input", "Epochs", "ED", "ENS", "FR", "Params (M)", "Runtime (s)", "GPU")
+
+
+def _table2_cells(row: TrackTableRow) -> list[str]:
+    entry = next(iter(row.scores.values()), None)
+    m = _meta(row)
+    return [
+        row.team,
+        (entry.input_size if entry else None) or "-",
+        str(entry.epochs) if entry and entry.epochs is not None else "-",
+        m["ED"] or "-",
+        m["ENS"] or "-",
+        m["FR"] or "-",
+        m["params"] or "-",
+        m["runtime"] or "-",
+        (entry.gpu if entry else None) or m["device"] or "-",
+    ]
+
+
+def table2(title: str, splits: list[str], rows: list[TrackTableRow], fmt: str) -> str:
+    """The report's Table 2 (team, input, epochs, ED/ENS/FR, params, runtime, GPU) beside Table 1's scores."""
+    head = [*TABLE2, *[f"{s} {m}" for s in splits for m in ("PSNR", "SSIM")]]
+    body = [[*_table2_cells(r), *_cells(r, splits)] for r in rows]
+    if fmt == "md":
+        lines = [f"**{title}**", "", "| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+        lines += ["| " + " | ".join(cells) + " |" for cells in body]
+        return "\n".join(lines) + "\n"
+    out = [
+        r"\begin{table}[t]",
+        r"\centering",
+        rf"\caption{{{_tex(title)}}}",
+        rf"\begin{{tabular}}{{l{'c' * (len(TABLE2) - 1)}{'cc' * len(splits)}}}",
+        r"\toprule",
+        " & ".join(_tex(h) for h in head) + r" \\",
+        r"\midrule",
+    ]
+    out += [" & ".join(_tex(c) for c in cells) + r" \\" for cells in body]
     out += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
     return "\n".join(out) + "\n"

@@ -33,6 +33,10 @@ class FactSheet(SQLModel):
     params_m: float | None = None
     runtime_s: float | None = None
     device: str | None = None
+    # the report's Table 2 columns
+    input_size: str | None = None  # e.g. "504x504 patches" or "full 3024x4032"
+    epochs: int | None = None
+    gpu: str | None = None  # the hardware the runtime was measured on
 
 
 FACT_FIELDS = tuple(FactSheet.model_fields)
@@ -90,6 +94,12 @@ class ImageScore(SQLModel, table=True):
     name: str
     psnr: float
     ssim: float
+    # region metrics (harness.analysis.regions); None where the split has no RGB input or the region is empty
+    oe_fraction: float | None = None
+    psnr_oe: float | None = None
+    ssim_oe: float | None = None
+    psnr_rest: float | None = None
+    ssim_rest: float | None = None
 
 
 class SplitState(SQLModel, table=True):
@@ -236,6 +246,8 @@ class LeaderboardRow(FactSheet):
     team: str
     kind: str = "team"
     baseline: BaselineInfo | None = None
+    regions: RegionMeans | None = None
+    significance: Significance | None = None
     submission_id: int
     split: str
     psnr: float
@@ -248,6 +260,30 @@ class ImageResult(BaseModel):
     name: str
     psnr: float
     ssim: float
+    oe_fraction: float | None = None
+    psnr_oe: float | None = None
+    ssim_oe: float | None = None
+    psnr_rest: float | None = None
+    ssim_rest: float | None = None
+
+
+class RegionMeans(BaseModel):
+    """Means over a split's images of the region metrics (images where a region is empty left out)."""
+
+    psnr_oe: float | None
+    ssim_oe: float | None
+    psnr_rest: float | None
+    ssim_rest: float | None
+
+
+class Significance(BaseModel):
+    """Paired-bootstrap figures of an entry on the split's primary metric."""
+
+    metric: str
+    ci_low: float
+    ci_high: float
+    p_order: float | None  # P(this entry beats the next one shown)
+    group: int
 
 
 class TrackTableRow(BaseModel):

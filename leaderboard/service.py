@@ -17,12 +17,16 @@ from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
 from sqlalchemy import select as sa_select
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from harness import __version__
+from harness.analysis.bootstrap import bootstrap
+from harness.analysis.regions import RegionScores, overexposure_mask, region_scores
+from harness.camera import read_rgb
 from harness.challenge import ChallengeSpec, load_challenge
 from harness.metrics import get_profile
 from harness.npyio import ErrorCode, FileError
@@ -38,7 +42,9 @@ from leaderboard.models import (
     Job,
     JobState,
     LeaderboardRow,
+    RegionMeans,
     Score,
+    Significance,
     SplitScore,
     SplitState,
     Status,
@@ -340,8 +346,16 @@ class Service:
                 )
                 session.add(score)
                 session.flush()
+                regions = self.region_scores(track, split, work / "preds", {i.name: i for i in result.images})
                 session.add_all(
-                    ImageScore(score_id=score.id, name=i.name, psnr=i.psnr, ssim=i.ssim) for i in result.images
+                    ImageScore(
+                        score_id=score.id,
+                        name=i.name,
+                        psnr=i.psnr,
+                        ssim=i.ssim,
+                        **(regions[i.name].model_dump() if i.name in regions else {}),
+                    )
+                    for i in result.images
                 )
                 session.commit()
                 return Status.SCORED
@@ -352,6 +366,29 @@ class Service:
                 raise
             finally:
                 shutil.rmtree(work, ignore_errors=True)
+
+    def region_scores(self, track: str, split: str, preds: Path, overall: dict) -> dict[str, RegionScores]:
+        """Region metrics per image where the split has its RGB inputs (see harness.analysis.regions)."""
+        rgb_dir = self.root / track / split / "rgb"
+        if not rgb_dir.is_dir():
+            return {}
+        out = {}
+        for name, img in overall.items():
+            rgb_path = rgb_dir / f"{name}.jpg"
+            if not rgb_path.exists():
+                continue
+            gt = np.load(self.gt_dir(track, split) / f"{name}.npy", allow_pickle=False)
+            mask = overexposure_mask(read_rgb(rgb_path))
+            if mask.shape != gt.shape[:2]:
+                continue  # an input that is not twice the RAW size (misaligned data): no regions
+            if not mask.any():  # the rest is the whole image: its scores are the official ones
+                out[name] = RegionScores(
+                    oe_fraction=0.0, psnr_oe=None, ssim_oe=None, psnr_rest=img.psnr, ssim_rest=img.ssim
+                )
+                continue
+            pred = np.load(preds / f"{name}.npy", allow_pickle=False)
+            out[name] = region_scores(gt, pred, mask, get_profile(self.spec.profile))
+        return out
 
     # --- reading ------------------------------------------------------------------------
 
@@ -398,6 +435,7 @@ class Service:
                 Score.ssim,
                 Score.n_images,
                 Submission.id.label("sub_id"),
+                Score.id.label("score_id"),
                 Submission.created_at,
                 *(getattr(Submission, name) for name in FACT_FIELDS),
                 Team.name.label("team"),
@@ -420,12 +458,25 @@ class Service:
         )
         key = best.c.psnr if split_spec.primary_metric == "psnr" else best.c.ssim
         query = sa_select(best).where(best.c.pick == 1).order_by(key.desc(), best.c.created_at, best.c.sub_id)
-        rows = session.execute(query).all()  # rows of columns, not entities
+        rows = [r for r in session.execute(query).all() if not (math.isnan(r.psnr) or math.isnan(r.ssim))]
+        regions = self._region_means(session, [r.score_id for r in rows])
+        per_image = self._per_image(session, [r.score_id for r in rows], split_spec.primary_metric)
+        stats = {}
+        if len(rows) >= 2 and len({len(v) for v in per_image.values()}) == 1:
+            report = bootstrap(
+                {str(r.score_id): per_image[r.score_id] for r in rows},
+                metric=split_spec.primary_metric,
+                n_resamples=2000,
+            )
+            stats = {
+                e.name: Significance(
+                    metric=report.metric, ci_low=e.ci_low, ci_high=e.ci_high, p_order=e.p_order, group=e.group
+                )
+                for e in report.entries
+            }
         out: list[LeaderboardRow] = []
         rank = 0
         for r in rows:
-            if math.isnan(r.psnr) or math.isnan(r.ssim):
-                continue
             baseline = None
             if r.kind == "baseline" and r.b_method is not None:
                 baseline = BaselineInfo(**{name: getattr(r, f"b_{name}") for name in BaselineInfo.model_fields})
@@ -437,6 +488,8 @@ class Service:
                     team=r.team,
                     kind=r.kind,
                     baseline=baseline,
+                    regions=regions.get(r.score_id),
+                    significance=stats.get(str(r.score_id)),
                     submission_id=r.sub_id,
                     split=split,
                     psnr=r.psnr,
@@ -448,6 +501,43 @@ class Service:
             )
         return out
 
+    def _region_means(self, session: Session, score_ids: list[int]) -> dict[int, RegionMeans]:
+        if not score_ids:
+            return {}
+        cols = ("psnr_oe", "ssim_oe", "psnr_rest", "ssim_rest")
+        query = (
+            sa_select(ImageScore.score_id, *(func.avg(getattr(ImageScore, c)).label(c) for c in cols))
+            .where(col(ImageScore.score_id).in_(score_ids))
+            .group_by(ImageScore.score_id)
+        )
+        out = {}
+        for r in session.execute(query).all():
+            if r.psnr_rest is not None or r.psnr_oe is not None:
+                out[r.score_id] = RegionMeans(**{c: getattr(r, c) for c in cols})
+        return out
+
+    def _per_image(self, session: Session, score_ids: list[int], metric: str) -> dict[int, np.ndarray]:
+        """Per-image values of each score, in image-name order (the pairing of the bootstrap)."""
+        out: dict[int, list] = {i: [] for i in score_ids}
+        if score_ids:
+            query = (
+                sa_select(ImageScore.score_id, getattr(ImageScore, metric))
+                .where(col(ImageScore.score_id).in_(score_ids))
+                .order_by(ImageScore.score_id, ImageScore.name)
+            )
+            for sid, value in session.execute(query).all():
+                out[sid].append(value)
+        return {k: np.array(v) for k, v in out.items()}
+
+    def per_image_psnr(self, session: Session, submission_ids: list[int]) -> dict[int, np.ndarray]:
+        """Per-image PSNR of each submission's current score."""
+        query = select(Score.id, Score.submission_id).where(
+            col(Score.submission_id).in_(submission_ids or [-1]), col(Score.current)
+        )
+        score_of = {sub: sid for sid, sub in session.exec(query).all()}
+        values = self._per_image(session, list(score_of.values()), "psnr")
+        return {sub: values.get(sid, np.array([])) for sub, sid in score_of.items()}
+
     def image_results(self, session: Session, sub: Submission, organiser: bool) -> list[ImageResult]:
         """Per-image scores of the current scoring (only where the caller may see the split)."""
         if not self.visible(session, sub.track, sub.split, organiser):
@@ -458,7 +548,7 @@ class Service:
         rows = session.exec(
             select(ImageScore).where(ImageScore.score_id == score.id).order_by(col(ImageScore.id))
         ).all()
-        return [ImageResult(name=r.name, psnr=r.psnr, ssim=r.ssim) for r in rows]
+        return [ImageResult(**r.model_dump(include=set(ImageResult.model_fields))) for r in rows]
 
     def track_table(self, session: Session, track: str, organiser: bool) -> tuple[list[str], list[TrackTableRow]]:
         """A track's leaderboard with one column group per visible test split.

@@ -27,8 +27,20 @@ def leaderboard_page(request: Request, track: str, service: ServiceDep, session:
         raise HTTPException(404, "no such track") from None
     # public pages show public (or revealed) splits only; organisers use the API and exports
     splits, rows = service.track_table(session, track, organiser=False)
-    context = {"spec": service.spec, "track": spec, "splits": splits, "rows": rows}
+    primary = spec.split(splits[0]).primary_metric if splits else "psnr"
+    context = {"spec": service.spec, "track": spec, "splits": splits, "rows": rows, "primary": primary}
     return templates.TemplateResponse(request, "leaderboard.html", context)
+
+
+@router.get("/analysis/{track}", response_class=HTMLResponse)
+def analysis_page(request: Request, track: str, service: ServiceDep) -> HTMLResponse:
+    """Significance, plots and visual comparisons (hidden splits with the organiser token)."""
+    try:
+        spec = service.spec.track(track)
+    except KeyError:
+        raise HTTPException(404, "no such track") from None
+    splits = [s for s in spec.splits if s.kind == "test"]
+    return templates.TemplateResponse(request, "analysis.html", {"spec": service.spec, "track": spec, "splits": splits})
 
 
 @router.get("/submit", response_class=HTMLResponse)

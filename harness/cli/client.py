@@ -73,6 +73,9 @@ def submit(
     runtime_s: Annotated[float | None, typer.Option(help="Runtime per image, seconds.")] = None,
     device: Annotated[str | None, typer.Option(help="cpu or gpu.")] = None,
     description: Annotated[str, typer.Option(help="Method description.")] = "",
+    input_size: Annotated[str | None, typer.Option(help="Input size, e.g. '504x504 patches' (report Table 2).")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Training epochs (report Table 2).")] = None,
+    gpu: Annotated[str | None, typer.Option(help="Hardware of the runtime figure, e.g. V100 (report Table 2).")] = None,
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait until scored or failed.")] = True,
     json_out: Annotated[bool, typer.Option("--json", help="Print the final submission as JSON.")] = False,
 ) -> None:
@@ -89,7 +92,14 @@ def submit(
         "full_resolution": str(full_resolution),
         "description": description,
     }
-    for key, value in (("params_m", params_m), ("runtime_s", runtime_s), ("device", device)):
+    for key, value in (
+        ("params_m", params_m),
+        ("runtime_s", runtime_s),
+        ("device", device),
+        ("input_size", input_size),
+        ("epochs", epochs),
+        ("gpu", gpu),
+    ):
         if value is not None:
             data[key] = str(value)
     try:

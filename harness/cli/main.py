@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from harness import __version__
+from harness.cli.analyze import analyze
 from harness.cli.baselines import baselines_app
 from harness.cli.client import submit, team_app
 from harness.cli.data import data_app
@@ -25,6 +26,7 @@ app.command("submit")(submit)
 app.command("worker")(worker)
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(baselines_app, name="baselines")
+app.command("analyze")(analyze)
 
 
 def _version(value: bool) -> None:

@@ -21,22 +21,28 @@ def psnr_reference(gt: np.ndarray, pred: np.ndarray, profile: MetricProfile = AI
     return float(10 * np.log10(1 / mse))
 
 
-def ssim_reference(gt: np.ndarray, pred: np.ndarray, profile: MetricProfile = AIM22) -> float:
-    """Official SSIM: Gaussian SSIM per channel (scipy defaults), cropped map mean, channel mean."""
+def ssim_map_reference(gt: np.ndarray, pred: np.ndarray, profile: MetricProfile = AIM22) -> np.ndarray:
+    """The official SSIM map per channel, uncropped: shape ``(h, w, channels)``."""
     x = gt.astype(np.float64) / profile.normaliser
     y = pred.astype(np.float64) / profile.normaliser
-    c1, c2, crop = profile.c1, profile.c2, profile.crop
-    values = []
+    c1, c2 = profile.c1, profile.c2
+
+    def blur(img: np.ndarray) -> np.ndarray:
+        return gaussian_filter(img, profile.sigma, truncate=profile.truncate, mode="reflect")
+
+    maps = []
     for c in range(x.shape[-1]):
         a, b = x[..., c], y[..., c]
-
-        def blur(img: np.ndarray) -> np.ndarray:
-            return gaussian_filter(img, profile.sigma, truncate=profile.truncate, mode="reflect")
-
         mu1, mu2 = blur(a), blur(b)
         s11 = blur(a * a) - mu1 * mu1
         s22 = blur(b * b) - mu2 * mu2
         s12 = blur(a * b) - mu1 * mu2
-        ssim_map = ((2 * mu1 * mu2 + c1) * (2 * s12 + c2)) / ((mu1 * mu1 + mu2 * mu2 + c1) * (s11 + s22 + c2))
-        values.append(ssim_map[crop:-crop, crop:-crop].mean())
-    return float(np.mean(values))
+        maps.append(((2 * mu1 * mu2 + c1) * (2 * s12 + c2)) / ((mu1 * mu1 + mu2 * mu2 + c1) * (s11 + s22 + c2)))
+    return np.stack(maps, axis=-1)
+
+
+def ssim_reference(gt: np.ndarray, pred: np.ndarray, profile: MetricProfile = AIM22) -> float:
+    """Official SSIM: Gaussian SSIM per channel (scipy defaults), cropped map mean, channel mean."""
+    crop = profile.crop
+    ssim_map = ssim_map_reference(gt, pred, profile)
+    return float(np.mean([ssim_map[crop:-crop, crop:-crop, c].mean() for c in range(ssim_map.shape[-1])]))

@@ -443,11 +443,17 @@ def test_organiser_queue_and_exports(server, data_dir):
     assert [int(r["rank"]) for r in rows if r["rank"]] == sorted(int(r["rank"]) for r in rows if r["rank"])
     md = httpx.get(f"{server}/api/organiser/export/s7?format=md", headers=org).text
     assert (
-        "| Rank | Team | test1 PSNR | test1 SSIM | test2 PSNR | test2 SSIM | test3 PSNR | test3 SSIM | ED |" in md
+        "| Rank | Team | test1 PSNR | test1 SSIM | test2 PSNR | test2 SSIM | test3 PSNR | test3 SSIM | 95% CI | Group | ED |"
+        in md
         and "export-team" in md
     )
     tex = httpx.get(f"{server}/api/organiser/export/s7?format=tex", headers=org).text
     assert r"\begin{tabular}" in tex and r"\multicolumn{2}{c}{test1}" in tex and "export-team" in tex
+    t2 = httpx.get(f"{server}/api/organiser/export/s7?format=table2-md", headers=org).text
+    assert "| Team | Input | Epochs | ED | ENS | FR | Params (M) | Runtime (s) | GPU | test1 PSNR |" in t2
+    assert "| export-team | - | - | yes | no | no | 3.25 |" in t2
+    t2tex = httpx.get(f"{server}/api/organiser/export/s7?format=table2-tex", headers=org).text
+    assert r"Team & Input & Epochs & ED & ENS & FR" in t2tex and r"\bottomrule" in t2tex
 
 
 def _bad_archives(tmp_path) -> dict[str, bytes]:

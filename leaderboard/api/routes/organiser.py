@@ -26,9 +26,11 @@ def export_track(
     service: ServiceDep,
     session: SessionDep,
     _org: OrganiserDep,
-    format: Literal["csv", "md", "tex"] = "csv",
+    format: Literal["csv", "md", "tex", "table2-md", "table2-tex"] = "csv",
 ) -> PlainTextResponse:
-    """The track's leaderboard, every split included, as CSV, Markdown or LaTeX (report Table 1)."""
+    """The track's leaderboard, every split included, as CSV, Markdown or LaTeX (report Table 1, with
+    bootstrap intervals and groups), or the report's Table 2 (input, epochs, ED/ENS/FR, params,
+    runtime, GPU) beside the scores."""
     try:
         spec = service.spec.track(track)
     except KeyError as exc:
@@ -36,6 +38,12 @@ def export_track(
     splits, rows = service.track_table(session, track, organiser=True)
     if format == "csv":
         return PlainTextResponse(export.to_csv(splits, rows), media_type="text/csv")
+    if format.startswith("table2-"):
+        fmt = format.removeprefix("table2-")
+        return PlainTextResponse(
+            export.table2(spec.title, splits, rows, fmt),
+            media_type="text/markdown" if fmt == "md" else "application/x-tex",
+        )
     if format == "md":
         return PlainTextResponse(export.to_markdown(spec.title, splits, rows), media_type="text/markdown")
     return PlainTextResponse(export.to_latex(spec.title, splits, rows), media_type="application/x-tex")

@@ -29,6 +29,11 @@ def create_submission(
     runtime_s: Annotated[float | None, Form(ge=0, description="runtime per image, seconds")] = None,
     device: Annotated[str | None, Form(pattern="^(cpu|gpu)$")] = None,
     description: Annotated[str, Form(max_length=4000)] = "",
+    input_size: Annotated[
+        str | None, Form(max_length=64, description="training/inference input size (Table 2)")
+    ] = None,
+    epochs: Annotated[int | None, Form(ge=0, le=1_000_000, description="training epochs (Table 2)")] = None,
+    gpu: Annotated[str | None, Form(max_length=64, description="hardware of the runtime figure (Table 2)")] = None,
 ) -> SubmissionAccepted:
     """Upload predictions; validation and scoring run in the background (poll GET /api/submissions/{id})."""
     facts = dict(
@@ -38,6 +43,9 @@ def create_submission(
         params_m=params_m,
         runtime_s=runtime_s,
         device=device,
+        input_size=input_size,
+        epochs=epochs,
+        gpu=gpu,
         description=description,
     )
     sub = service.submit(session, team, track, split, file.file, facts)

@@ -1,0 +1,1 @@
+"""Analysis on per-image scores: bootstrap significance, region metrics, comparisons and plots."""

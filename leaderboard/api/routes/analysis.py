@@ -1,0 +1,158 @@
+"""Analysis endpoints: plots and visual comparisons of a split's leaderboard entries.
+
+Public splits (and revealed ones) are open to everyone; hidden ones to organisers only,
+exactly like the leaderboard itself.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import Response
+
+from harness.analysis.compare import comparison_png
+from harness.analysis.plots import Point, distribution_plot, efficiency_plot
+from harness.camera import read_rgb
+from harness.npyio import NpyError, read_raw
+from leaderboard.api.deps import CallerDep, ServiceDep, SessionDep
+from leaderboard.models import LeaderboardRow
+
+router = APIRouter(prefix="/api/analysis", tags=["analysis"])
+
+MEDIA = {"png": "image/png", "svg": "image/svg+xml"}
+MAX_COMPARED = 6
+
+
+def _rows(service, session, track: str, split: str | None, organiser: bool) -> tuple[str, list[LeaderboardRow]]:
+    try:
+        spec = service.spec.track(track)
+        name = split or next(s.name for s in spec.splits if s.kind == "test")
+        spec.split(name)
+    except (KeyError, StopIteration):
+        raise HTTPException(404, f"no split {split!r} in track {track!r}") from None
+    return name, service.leaderboard(session, track, name, organiser)
+
+
+def _label(row: LeaderboardRow) -> str:
+    return row.baseline.method + " (baseline)" if row.baseline else row.team
+
+
+@router.get("/{track}/images")
+def images(track: str, service: ServiceDep, session: SessionDep, caller: CallerDep, split: str | None = None) -> dict:
+    """The split's image names (for choosing a comparison) and its entries, best first."""
+    name, rows = _rows(service, session, track, split, caller.organiser)
+    names = sorted(p.stem for p in service.gt_dir(track, name).glob("*.npy"))
+    return {
+        "split": name,
+        "images": names,
+        "entries": [{"submission_id": r.submission_id, "label": _label(r), "psnr": r.psnr} for r in rows],
+    }
+
+
+@router.get("/{track}/plot/{kind}.{fmt}")
+def plot(
+    track: str,
+    kind: Literal["psnr-distribution", "psnr-vs-runtime", "psnr-vs-params"],
+    fmt: Literal["png", "svg"],
+    service: ServiceDep,
+    session: SessionDep,
+    caller: CallerDep,
+    split: str | None = None,
+) -> Response:
+    name, rows = _rows(service, session, track, split, caller.organiser)
+    title = f"{track} / {name}"
+    if kind == "psnr-distribution":
+        per_image = service.per_image_psnr(session, [r.submission_id for r in rows])
+        data = distribution_plot([(_label(r), per_image[r.submission_id]) for r in rows], title=title, fmt=fmt)
+    else:
+        points: list[Point] = []
+        for r in rows:
+            b = r.baseline
+            if b:
+                points.append(
+                    Point(
+                        label=b.method,
+                        psnr=r.psnr,
+                        source="measured",
+                        params_m=b.params / 1e6,
+                        runtime_s=(b.runtime_full_ms or b.runtime_patch_ms) / 1000,
+                    )
+                )
+                if b.reported_params_m is not None or b.reported_runtime_ms:
+                    points.append(
+                        Point(
+                            label=f"{b.method} (report)",
+                            psnr=r.psnr,
+                            source="reported",
+                            params_m=b.reported_params_m,
+                            runtime_s=b.reported_runtime_ms / 1000 if b.reported_runtime_ms else None,
+                        )
+                    )
+            else:
+                points.append(
+                    Point(label=r.team, psnr=r.psnr, source="reported", params_m=r.params_m, runtime_s=r.runtime_s)
+                )
+        x = "runtime_s" if kind == "psnr-vs-runtime" else "params_m"
+        data = efficiency_plot(points, x=x, title=title, fmt=fmt)
+    return Response(data, media_type=MEDIA[fmt], headers={"Cache-Control": "no-store"})
+
+
+def _prediction(service, submission_id: int, image: str, shape: tuple[int, ...]) -> np.ndarray:
+    """One predicted image, read from the stored upload and checked like any submitted file."""
+    upload = service.uploads / str(submission_id) / "upload.zip"
+    with zipfile.ZipFile(upload) as zf:
+        members = [m for m in zf.infolist() if Path(m.filename).name == f"{image}.npy" and not m.is_dir()]
+        if len(members) != 1:
+            raise HTTPException(404, f"submission {submission_id} has no prediction {image}.npy")
+        with tempfile.NamedTemporaryFile(suffix=".npy") as tmp:
+            with zf.open(members[0]) as src:
+                tmp.write(src.read(np.prod(shape) * 2 + 4096))
+            tmp.flush()
+            try:
+                return read_raw(Path(tmp.name), expected_shape=shape)
+            except NpyError as exc:
+                raise HTTPException(422, f"submission {submission_id}: {image}.npy is not a valid prediction") from exc
+
+
+@router.get("/{track}/compare.png")
+def compare(
+    track: str,
+    image: str,
+    service: ServiceDep,
+    session: SessionDep,
+    caller: CallerDep,
+    split: str | None = None,
+    entries: str | None = Query(None, description="comma-separated submission ids (default: the top 4)"),
+) -> Response:
+    """Input, ground truth and each entry rendered alike, error maps, zoomed crops of the worst window."""
+    name, rows = _rows(service, session, track, split, caller.organiser)
+    gt_path = service.gt_dir(track, name) / f"{image}.npy"
+    if "/" in image or "\\" in image or not gt_path.is_file():
+        raise HTTPException(404, f"no image {image!r} in {track}/{name}")
+    by_id = {r.submission_id: r for r in rows}
+    if entries:
+        try:
+            ids = [int(v) for v in entries.split(",") if v.strip()]
+        except ValueError:
+            raise HTTPException(422, "entries must be comma-separated submission ids") from None
+        unknown = [i for i in ids if i not in by_id]
+        if unknown:
+            raise HTTPException(404, f"not on this leaderboard: {unknown}")
+    else:
+        ids = [r.submission_id for r in rows[:4]]
+    if len(ids) > MAX_COMPARED:
+        raise HTTPException(422, f"at most {MAX_COMPARED} entries at once")
+    gt = np.load(gt_path, allow_pickle=False)
+    rgb_path = service.root / track / name / "rgb" / f"{image}.jpg"
+    rgb = read_rgb(rgb_path) if rgb_path.exists() else None
+    if rgb is not None and rgb.shape[:2] != (2 * gt.shape[0], 2 * gt.shape[1]):
+        rgb = None
+    preds = [(_label(by_id[i]), _prediction(service, i, image, gt.shape)) for i in ids]
+    t = service.spec.track(track)
+    png = comparison_png(rgb, gt, preds, black=t.black, white=t.white)
+    return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
