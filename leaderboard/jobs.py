@@ -57,6 +57,11 @@ def register_kind(name: str, kind: JobKind) -> None:
     KINDS[name] = kind
 
 
+def _this_attempt(job: Job) -> list:
+    """Conditions that hold while ``job`` is still running the attempt we claimed (same worker, same number)."""
+    return [Job.id == job.id, Job.state == JobState.RUNNING, Job.worker == job.worker, Job.attempts == job.attempts]
+
+
 class JobQueue:
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self.settings = settings
@@ -145,16 +150,7 @@ class JobQueue:
     def beat(self, job: Job) -> bool:
         """Report the job alive; False when it is no longer ours (reaped while we looked dead)."""
         with Session(self.engine) as session:
-            res = session.exec(
-                update(Job)
-                .where(
-                    Job.id == job.id,
-                    Job.state == JobState.RUNNING,
-                    Job.worker == job.worker,
-                    Job.attempts == job.attempts,
-                )
-                .values(heartbeat_at=utcnow())
-            )
+            res = session.exec(update(Job).where(*_this_attempt(job)).values(heartbeat_at=utcnow()))
             session.commit()
             return res.rowcount == 1
 
@@ -162,12 +158,7 @@ class JobQueue:
         with Session(self.engine) as session:
             res = session.exec(
                 update(Job)
-                .where(
-                    Job.id == job.id,
-                    Job.state == JobState.RUNNING,
-                    Job.worker == job.worker,
-                    Job.attempts == job.attempts,
-                )
+                .where(*_this_attempt(job))
                 .values(state=JobState.SUCCEEDED, finished_at=utcnow(), last_error=None)
             )
             session.exec(
@@ -182,12 +173,7 @@ class JobQueue:
         Conditional on the attempt still being the one we think (same worker and attempt
         number, and for the reaper a heartbeat older than ``stale_before``); None if it was not.
         """
-        conditions = [
-            Job.id == job.id,
-            Job.state == JobState.RUNNING,
-            Job.worker == job.worker,
-            Job.attempts == job.attempts,
-        ]
+        conditions = _this_attempt(job)
         if stale_before is not None:
             conditions.append(col(Job.heartbeat_at) < stale_before)
         final = job.attempts >= job.max_attempts

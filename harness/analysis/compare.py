@@ -89,5 +89,5 @@ def comparison_png(
             canvas.paste(t, (i * tile_width, top))
         top += height
     buf = io.BytesIO()
-    canvas.save(buf, format="PNG", optimize=False)
+    canvas.save(buf, format="PNG", compress_level=3)  # a fast encode: this is drawn per request
     return buf.getvalue()
