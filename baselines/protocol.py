@@ -87,10 +87,21 @@ def count_macs(model: torch.nn.Module, forward, shape: tuple[int, ...]) -> int:
 
 def static_profile(model: torch.nn.Module, side: int, multiple: int) -> tuple[int, int, int, int]:
     """(used params, frozen, defined, MACs) for one side x side RGB patch, on a meta-device copy (fast)."""
-    meta = copy.deepcopy(model).to("meta")
+    meta = copy.deepcopy(model).to("meta").eval()  # eval: no BatchNorm / spectral-norm state updates
     x = torch.empty((1, 3, side, side), device="meta")
     used, frozen, defined = used_parameters(meta, padded_input(x, multiple))
+    _strip_parametrizations(meta)  # e.g. spectral norm: its weight rescaling costs no MACs worth counting
     return used, frozen, defined, count_macs(meta, lambda m, t: padded_forward(m, t, multiple), tuple(x.shape))
+
+
+def _strip_parametrizations(model: torch.nn.Module) -> None:
+    """Replace parametrized weights by their originals (the FLOP counter cannot trace spectral norm on meta)."""
+    from torch.nn.utils import parametrize
+
+    for module in model.modules():
+        if parametrize.is_parametrized(module):
+            for name in list(module.parametrizations):
+                parametrize.remove_parametrizations(module, name, leave_parametrized=False)
 
 
 def _timed(fn, x: torch.Tensor, device: torch.device, warmup: int, repeats: int) -> list[float]:

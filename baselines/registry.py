@@ -45,6 +45,7 @@ class MethodCard(BaseModel):
     expected_params: dict[str, int] = Field(default_factory=dict, description="exact used-parameter count per track")
     quirks: list[str] = Field(default_factory=list)
     recipe: TrainRecipe | None = None
+    weights_of: str | None = Field(None, description="use the weights trained for this other method (a variant)")
 
 
 @dataclass
@@ -53,6 +54,8 @@ class Method:
     build: Callable[[TrackSpec], object]  # -> torch.nn.Module mapping N x 3 x H x W in [0,1] to N x 4 x H/2 x W/2
     # model-based methods with fitted constants: fit(model, pairs, track) -> summary, instead of training
     fit: Callable[[object, list, TrackSpec], dict] | None = None
+    # a method-specific training loss(model, x, y) in place of the recipe's L1/MSE on model(x)
+    train_loss: Callable | None = None
     extras: dict = field(default_factory=dict)
 
 
@@ -60,10 +63,10 @@ _REGISTRY: dict[str, Method] = {}
 _LOADED = False
 
 
-def register(card: MethodCard, build: Callable[[TrackSpec], object], *, fit=None) -> Method:
+def register(card: MethodCard, build: Callable[[TrackSpec], object], *, fit=None, train_loss=None) -> Method:
     if card.name in _REGISTRY:
         raise ValueError(f"method {card.name!r} is registered twice")
-    method = Method(card=card, build=build, fit=fit)
+    method = Method(card=card, build=build, fit=fit, train_loss=train_loss)
     _REGISTRY[card.name] = method
     return method
 

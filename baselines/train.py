@@ -121,7 +121,7 @@ def train(
     while (steps is None or step < steps) and time.perf_counter() < deadline:
         x, y = _batch(pairs, size, recipe.batch, rng, device)
         opt.zero_grad(set_to_none=True)
-        loss = loss_fn(model(x), y)
+        loss = method.train_loss(model, x, y) if method.train_loss else loss_fn(model(x), y)
         loss.backward()
         opt.step()
         losses.append(float(loss.detach()))

@@ -94,6 +94,8 @@ def run(n_workers: int, broker: str | None, jobs: int, patches: int) -> float:
             while count("SELECT count(*) FROM submission WHERE status IN ('SCORED', 'FAILED')") < jobs:
                 time.sleep(0.05)
             assert count("SELECT count(*) FROM submission WHERE status = 'SCORED'") == jobs
+            while count("SELECT count(*) FROM job WHERE state = 'SUCCEEDED'") < jobs:  # marked just after
+                time.sleep(0.05)
             assert count("SELECT count(DISTINCT worker) FROM job") == n_workers
             return count("SELECT extract(epoch FROM max(finished_at) - min(started_at)) FROM job")
         finally:

@@ -47,6 +47,8 @@ class RunResult(BaseModel):
 
 
 def weights_path(service, method: str, track: str) -> Path:
+    """Where a method's trained weights live (a variant such as ssdnet-tr uses its base method's)."""
+    method = registry.get(method).card.weights_of or method
     return Path(service.settings.data_dir) / "baselines" / service.spec.name / method / f"{track}.safetensors"
 
 

@@ -109,6 +109,10 @@ def test_train_run_record_and_show(data_dir):
         assert row["team"] == "baseline: mialgo" and row["full_resolution"] is True and row["n_images"] == 48
         assert row["baseline"]["params"] == 4_537_202 and row["baseline"]["runtime_full_ms"] > 0
         assert row["baseline"]["reported_params_m"] == 4.5 and row["baseline"]["reported_gpu"] == "V100"
+        for _ in range(100):  # the job is marked done just after its row appears
+            if rows(data_dir, "SELECT state FROM job WHERE kind = 'baseline-run'") == [("SUCCEEDED",)]:
+                break
+            time.sleep(0.1)
         assert rows(data_dir, "SELECT state FROM job WHERE kind = 'baseline-run'") == [("SUCCEEDED",)]
         assert rows(data_dir, "SELECT queues, device FROM workerbeat WHERE queues = 'gpu'")[0][1].startswith("cpu")
     finally:

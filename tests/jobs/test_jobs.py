@@ -119,6 +119,14 @@ def test_killed_worker_mid_scoring_completes_once(embedded):
         print(f"\nkill -> scored: {elapsed:.1f} s")
         assert score_rows(db_url, sub_id) == 1
         assert query(db_url, "SELECT count(*) FROM imagescore")[0][0] == 3
+        # the job is marked done just after the scoring transaction commits
+        until(
+            lambda: (
+                query(db_url, "SELECT state FROM job WHERE submission_id = :i", i=sub_id)[0][0].lower() == "succeeded"
+            ),
+            30,
+            "the job to be marked succeeded",
+        )
         state, attempts, worker = query(
             db_url, "SELECT state, attempts, worker FROM job WHERE submission_id = :i", i=sub_id
         )[0]
@@ -221,6 +229,11 @@ def test_two_workers_on_postgres_and_a_real_broker(tmp_path, broker_url):
         per_sub = dict(query(db_url, "SELECT submission_id, count(*) FROM score GROUP BY submission_id"))
         assert per_sub == {i: 1 for i in ids}  # exactly one set of score rows each
         assert query(db_url, "SELECT count(*) FROM imagescore")[0][0] == 60
+        until(
+            lambda: query(db_url, "SELECT count(*) FROM job WHERE state = 'SUCCEEDED'")[0][0] == 20,
+            30,
+            "every job to be marked succeeded",
+        )
         jobs = query(db_url, "SELECT state, attempts, worker FROM job")
         assert len(jobs) == 20 and {(s.lower(), a) for s, a, _ in jobs} == {("succeeded", 1)}
         assert len({w for _, _, w in jobs}) == 2  # both workers took jobs
