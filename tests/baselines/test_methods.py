@@ -232,7 +232,7 @@ def test_pickled_checkpoints_are_refused_and_never_unpickled(tmp_path):
 
 # --- the teams' methods (issue 7, in progress) ------------------------------------------------------
 
-TEAMS = ["cvip", "sensebrains", "ssdnet", "ssdnet-tr", "hitiil"]
+TEAMS = ["cvip", "sensebrains", "ssdnet", "ssdnet-tr", "hitiil", "rstisp"]
 
 
 @pytest.mark.parametrize("track", ["s7", "p20"])
@@ -246,18 +246,27 @@ def test_team_methods_have_the_reference_counts(name, track):
         assert defined - used == 677_692  # the train-only sigma branch, never called at inference
     if name == "hitiil":
         assert frozen == (8192 if track == "s7" else 0)
+    if name == "rstisp":  # every parameter the public model defines, used or not
+        from baselines.methods.rstisp import DEFINED
+
+        assert defined == DEFINED[track] == {"s7": 86_317_068, "p20": 86_307_852}[track]
 
 
 def test_team_method_macs_match_the_spec_sheet():
     t = TRACKS["s7"]
-    for name, side, gmacs in (("cvip", 504, 722), ("sensebrains", 504, 523), ("hitiil", 512, 338)):
+    for name, side, gmacs in (
+        ("cvip", 504, 722),
+        ("sensebrains", 504, 523),
+        ("hitiil", 512, 338),
+        ("rstisp", 504, 47.9),
+    ):
         method = registry.get(name)
         assert static_profile(method.build(t), side, method.card.multiple)[3] / 1e9 == pytest.approx(gmacs, rel=2e-3), (
             name
         )
 
 
-@pytest.mark.parametrize("name", ["cvip", "sensebrains", "ssdnet", "ssdnet-tr"])
+@pytest.mark.parametrize("name", ["cvip", "sensebrains", "ssdnet", "ssdnet-tr", "rstisp", "mbispld"])
 def test_team_methods_shapes_on_p20_sizes(name):
     """496 is where SenseBrains' (H + 8) % 16 rule fails in the original; here every method runs."""
     method = registry.get(name)
@@ -274,3 +283,12 @@ def test_ssdnet_trains_with_its_soft_supervision_loss(rgb_challenge, tmp_path):
         registry.get("ssdnet"), load_challenge(root).track("s7"), root, tmp_path / "s.safetensors", steps=2, crop=32
     )
     assert res.steps == 2 and all(np.isfinite(res.losses)) and all(0 < v < 1 for v in res.losses)
+
+
+def test_mbispld_is_sized_like_the_paper_and_trains(rgb_challenge, tmp_path):
+    method = registry.get("mbispld")
+    used = static_profile(method.build(TRACKS["s7"]), 504, method.card.multiple)[0]
+    assert used == pytest.approx(590_000, rel=0.02)  # the paper: ~0.59 M (its exact design is unknown)
+    root = rgb_challenge / "challenges" / "demo"
+    res = train(method, load_challenge(root).track("p20"), root, tmp_path / "m.safetensors", steps=20, crop=32)
+    assert res.loss_last < res.loss_first
