@@ -20,6 +20,14 @@ def conv(
     )
 
 
+def pad_to(x: torch.Tensor, multiple: int, phase: int = 0) -> torch.Tensor:
+    """Replicate-pad the bottom and right so H and W are ``phase`` modulo ``multiple`` (origin and Bayer phase kept)."""
+    import torch.nn.functional as F
+
+    ph, pw = (phase - x.shape[-2]) % multiple, (phase - x.shape[-1]) % multiple
+    return F.pad(x, (0, pw, 0, ph), mode="replicate") if ph or pw else x
+
+
 def mosaic_rggb(x: torch.Tensor) -> torch.Tensor:
     """N x 3 x H x W -> N x 4 x H/2 x W/2 (R, Gr, Gb, B): each 2x2 cell's RGGB samples."""
     return torch.stack((x[:, 0, 0::2, 0::2], x[:, 1, 0::2, 1::2], x[:, 1, 1::2, 0::2], x[:, 2, 1::2, 1::2]), dim=1)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
+from baselines.blocks import pad_to
 from baselines.data import load_rgb
 from harness.challenge import TrackSpec
 
@@ -34,14 +34,12 @@ def padded_forward(model, x: torch.Tensor, multiple: int) -> torch.Tensor:
     h, w = x.shape[-2:]
     if h % 2 or w % 2:
         raise ValueError(f"input {h}x{w}: height and width must be even (one RAW sample per 2x2 RGB pixels)")
-    ph, pw = -h % multiple, -w % multiple
-    if ph or pw:
-        x = F.pad(x, (0, pw, 0, ph), mode="replicate")
+    x = pad_to(x, multiple)
     out = model(x)
-    expected = ((h + ph) // 2, (w + pw) // 2)
+    expected = (x.shape[-2] // 2, x.shape[-1] // 2)
     if tuple(out.shape[-2:]) != expected or out.shape[1] != 4:
         raise RuntimeError(
-            f"the network returned {tuple(out.shape[1:])} for input {h + ph}x{w + pw}; expected 4 x {expected}"
+            f"the network returned {tuple(out.shape[1:])} for input {tuple(x.shape[-2:])}; expected 4 x {expected}"
         )
     return out[..., : h // 2, : w // 2]
 

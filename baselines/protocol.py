@@ -22,6 +22,7 @@ import torch
 from pydantic import BaseModel
 from torch.utils.flop_counter import FlopCounterMode
 
+from baselines.blocks import pad_to
 from baselines.infer import padded_forward, tiled_forward
 
 
@@ -185,7 +186,4 @@ def measure(
 
 
 def padded_input(x: torch.Tensor, multiple: int) -> torch.Tensor:
-    import torch.nn.functional as F
-
-    h, w = x.shape[-2:]
-    return F.pad(x, (0, -w % multiple, 0, -h % multiple), mode="replicate")
+    return pad_to(x, multiple)

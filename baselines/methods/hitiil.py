@@ -9,7 +9,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from baselines.methods.mialgo import DWT, IDWT
+from baselines.blocks import pad_to
+from baselines.methods.mialgo import DWT, IDWT, RCAGroup
 from baselines.methods.upi import linearise
 from baselines.registry import MethodCard, TrainRecipe, register
 from harness.challenge import TrackSpec
@@ -65,13 +66,8 @@ class SNRCAB(nn.Module):
         return x + y * self.ca(y)
 
 
-class SNRCAGroup(nn.Module):
-    def __init__(self, c: int, nb: int = 4) -> None:
-        super().__init__()
-        self.body = nn.Sequential(*(SNRCAB(c) for _ in range(nb)), sn_conv(c, c))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.body(x)
+def SNRCAGroup(c: int) -> RCAGroup:  # noqa: N802 - a layer constructor
+    return RCAGroup(c, block=SNRCAB, conv=sn_conv)
 
 
 class LiteISPNet(nn.Module):
@@ -163,10 +159,7 @@ class NAFISPNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = linearise(F.avg_pool2d(x, 2))  # the network works at RAW resolution
         h, w = x.shape[-2:]
-        ph, pw = -h % 16, -w % 16
-        if ph or pw:
-            x = F.pad(x, (0, pw, 0, ph), mode="replicate")
-        first = self.intro(x)
+        first = self.intro(pad_to(x, 16))
         y = self.intro_1(first)
         skips = []
         for enc, down in zip(self.encoders, self.downs, strict=True):

@@ -49,9 +49,12 @@ class RCAB(nn.Module):
 
 
 class RCAGroup(nn.Module):
-    def __init__(self, c: int, nb: int = 4) -> None:
+    """nb residual attention blocks and a conv, with a long residual (the block and conv types can vary)."""
+
+    def __init__(self, c: int, nb: int = 4, *, block=None, conv=None) -> None:
         super().__init__()
-        self.body = nn.Sequential(*(RCAB(c) for _ in range(nb)), c3(c, c))
+        block, conv = block or RCAB, conv or c3
+        self.body = nn.Sequential(*(block(c) for _ in range(nb)), conv(c, c))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.body(x)

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from baselines.blocks import pad_to
 from baselines.registry import MethodCard, TrainRecipe, register
 from harness.challenge import TrackSpec
 
@@ -160,9 +161,7 @@ class RSTISPNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h, w = x.shape[-2:]
-        ph, pw = (self.phase - h) % 16, (self.phase - w) % 16  # to the nearest size the arithmetic fits
-        if ph or pw:
-            x = F.pad(x, (0, pw, 0, ph), mode="replicate")
+        x = pad_to(x, 16, self.phase)  # to the nearest size the public model's arithmetic fits
         out = self.tail(self.decoder(self.encoder(x)))[..., : h // 2, : w // 2]
         return out if self.training else out.clamp(0, 1)
 

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from baselines.blocks import mosaic_rggb
+from baselines.blocks import mosaic_rggb, pad_to
 from baselines.registry import MethodCard, TrainRecipe, register
 from harness.challenge import TrackSpec
 
@@ -96,9 +96,7 @@ class MaskFusion(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h, w = x.shape[-2:]
-        ph, pw = -(h + 8) % 16, -(w + 8) % 16  # the +8 rule, made explicit
-        if ph or pw:
-            x = F.pad(x, (0, pw, 0, ph), mode="replicate")
+        x = pad_to(x, 16, phase=8)  # the +8 rule, made explicit: (H + 8) % 16 == 0
         mask = overexposure(x)
         inp = torch.cat((x, mask), dim=1)
         fused = mask * self.oe(inp) + (1 - mask) * self.noe(inp)
