@@ -81,7 +81,8 @@ def count_macs(model: torch.nn.Module, forward, shape: tuple[int, ...]) -> int:
         else copy.deepcopy(model).to("meta")
     )
     x = torch.empty(shape, device="meta")
-    with FlopCounterMode(display=False) as counter, torch.inference_mode():
+    # no_grad, not inference_mode: with the FLOP counter, inference mode breaks parametrised weights (spectral norm)
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
         forward(meta, x)
     return counter.get_total_flops() // 2
 
@@ -91,18 +92,7 @@ def static_profile(model: torch.nn.Module, side: int, multiple: int) -> tuple[in
     meta = copy.deepcopy(model).to("meta").eval()  # eval: no BatchNorm / spectral-norm state updates
     x = torch.empty((1, 3, side, side), device="meta")
     used, frozen, defined = used_parameters(meta, padded_input(x, multiple))
-    _strip_parametrizations(meta)  # e.g. spectral norm: its weight rescaling costs no MACs worth counting
     return used, frozen, defined, count_macs(meta, lambda m, t: padded_forward(m, t, multiple), tuple(x.shape))
-
-
-def _strip_parametrizations(model: torch.nn.Module) -> None:
-    """Replace parametrized weights by their originals (the FLOP counter cannot trace spectral norm on meta)."""
-    from torch.nn.utils import parametrize
-
-    for module in model.modules():
-        if parametrize.is_parametrized(module):
-            for name in list(module.parametrizations):
-                parametrize.remove_parametrizations(module, name, leave_parametrized=False)
 
 
 def _timed(fn, x: torch.Tensor, device: torch.device, warmup: int, repeats: int) -> list[float]:

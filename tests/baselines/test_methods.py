@@ -240,8 +240,11 @@ TEAMS = ["cvip", "sensebrains", "ssdnet", "ssdnet-tr", "hitiil", "rstisp"]
 def test_team_methods_have_the_reference_counts(name, track):
     method = registry.get(name)
     t = TRACKS[track]
-    used, frozen, defined, macs = static_profile(method.build(t), t.rgb_patch, method.card.multiple)
+    model = method.build(t).eval()
+    used, frozen, defined, macs = static_profile(model, t.rgb_patch, method.card.multiple)
     assert used == method.card.expected_params[track] and macs > 0
+    with torch.inference_mode():  # profiling a copy leaves the model itself intact (spectral norm once broke here)
+        assert padded_forward(model, torch.rand(1, 3, 64, 64), method.card.multiple).shape == (1, 4, 32, 32)
     if name == "ssdnet":
         assert defined - used == 677_692  # the train-only sigma branch, never called at inference
     if name == "hitiil":

@@ -119,8 +119,19 @@ def test_train_run_record_and_show(data_dir):
         stop_server(proc)
 
 
-@pytest.mark.parametrize("name", ["cvip", "sensebrains", "ssdnet", "hitiil", "rstisp", "mbispld"])
-def test_each_team_method_trains_runs_and_lands_on_the_leaderboard(name, data_dir):
+@pytest.mark.parametrize(
+    "name, track",
+    [
+        ("cvip", "p20"),
+        ("sensebrains", "p20"),
+        ("ssdnet", "p20"),
+        ("hitiil", "p20"),
+        ("hitiil", "s7"),
+        ("rstisp", "p20"),
+        ("mbispld", "p20"),
+    ],
+)
+def test_each_team_method_trains_runs_and_lands_on_the_leaderboard(name, track, data_dir):
     """End to end at tiny size on the CPU: train a step, run p20/test1, score, record, read it back."""
     from harness.settings import Settings
     from leaderboard.baselines import run_baseline, train_baseline
@@ -132,19 +143,19 @@ def test_each_team_method_trains_runs_and_lands_on_the_leaderboard(name, data_di
     init_db(engine)
     service = Service(settings, engine)
     try:
-        trained = train_baseline(service, name, "p20", steps=1)
+        trained = train_baseline(service, name, track, steps=1)
         assert trained.steps == 1 and len(trained.sha256) == 64
-        result = run_baseline(service, name, "p20", "test1", device="cpu")
+        result = run_baseline(service, name, track, "test1", device="cpu")
         assert result.status == "scored" and result.n_images == 3
         from baselines import registry
 
-        expected = registry.get(name).card.expected_params.get("p20")
+        expected = registry.get(name).card.expected_params.get(track)
         if expected is not None:
             assert result.measurement.params == expected
         from sqlmodel import Session
 
         with Session(engine) as session:
-            rows = service.leaderboard(session, "p20", "test1", organiser=True)
+            rows = service.leaderboard(session, track, "test1", organiser=True)
         row = next(r for r in rows if r.team == f"baseline: {name}")
         assert row.baseline.params == result.measurement.params and row.rank is None
     finally:
