@@ -88,18 +88,23 @@ class Score(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class ImageScore(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
-    score_id: int = Field(foreign_key="score.id", index=True)
-    name: str
-    psnr: float
-    ssim: float
-    # region metrics (harness.analysis.regions); None where the split has no RGB input or the region is empty
+class ImageRegions(SQLModel):
+    """Region metrics of one image (harness.analysis.regions); None where the split has no RGB input
+    or the region is empty."""
+
     oe_fraction: float | None = None
     psnr_oe: float | None = None
     ssim_oe: float | None = None
     psnr_rest: float | None = None
     ssim_rest: float | None = None
+
+
+class ImageScore(ImageRegions, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    score_id: int = Field(foreign_key="score.id", index=True)
+    name: str
+    psnr: float
+    ssim: float
 
 
 class SplitState(SQLModel, table=True):
@@ -256,15 +261,10 @@ class LeaderboardRow(FactSheet):
     date: datetime
 
 
-class ImageResult(BaseModel):
+class ImageResult(ImageRegions):
     name: str
     psnr: float
     ssim: float
-    oe_fraction: float | None = None
-    psnr_oe: float | None = None
-    ssim_oe: float | None = None
-    psnr_rest: float | None = None
-    ssim_rest: float | None = None
 
 
 class RegionMeans(BaseModel):
