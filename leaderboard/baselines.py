@@ -24,6 +24,7 @@ from baselines.protocol import Measurement, measure
 from baselines.train import TrainResult, train
 from baselines.weights import WeightsError, load_weights
 from leaderboard.models import BaselineRun, Job, Status, Submission, Team
+from leaderboard.service import token_hash
 
 log = logging.getLogger("harness.baselines")
 
@@ -119,9 +120,7 @@ def baseline_team(session: Session, name: str) -> Team:
     team = session.exec(select(Team).where(Team.name == team_name)).first()
     if team is None:
         # no one holds a token for it: baseline rows are only written by the harness itself
-        import hashlib
-
-        team = Team(name=team_name, kind="baseline", token_sha256=hashlib.sha256(secrets.token_bytes(32)).hexdigest())
+        team = Team(name=team_name, kind="baseline", token_sha256=token_hash(secrets.token_urlsafe(32)))
         session.add(team)
         session.commit()
         session.refresh(team)
