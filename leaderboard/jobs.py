@@ -10,9 +10,11 @@ workers, reapers and the web process can all act at once without double work.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,6 +29,8 @@ from harness.settings import Settings
 from leaderboard.models import Job, JobPublic, JobState, Status, Submission, WorkerBeat, utcnow
 
 log = logging.getLogger("harness.jobs")
+
+PRUNE_EVERY_S = 600  # the broker's delivered rows are pruned once an hour old: no need to look every tick
 
 
 def worker_name() -> str:
@@ -66,6 +70,7 @@ class JobQueue:
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self.settings = settings
         self.engine = engine
+        self._pruned_at = -math.inf
 
     @cached_property
     def celery(self):
@@ -231,7 +236,8 @@ class JobQueue:
                 counts["failed"] += 1
         for job_id in idle:
             counts["resent"] += self.dispatch(job_id)
-        if is_embedded(self.settings):
+        if is_embedded(self.settings) and time.monotonic() - self._pruned_at > PRUNE_EVERY_S:
+            self._pruned_at = time.monotonic()
             self.prune_embedded_broker()
         return counts
 
