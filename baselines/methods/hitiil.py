@@ -10,7 +10,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from baselines.blocks import pad_to
-from baselines.methods.mialgo import DWT, IDWT, RCAGroup
+from baselines.methods.mialgo import RCAGroup, WaveletUNet
 from baselines.methods.upi import linearise
 from baselines.registry import MethodCard, TrainRecipe, register
 from harness.challenge import TrackSpec
@@ -70,30 +70,16 @@ def SNRCAGroup(c: int) -> RCAGroup:  # noqa: N802 - a layer constructor
     return RCAGroup(c, block=SNRCAB, conv=sn_conv)
 
 
-class LiteISPNet(nn.Module):
+class LiteISPNet(WaveletUNet):
     def __init__(self) -> None:
         super().__init__()
-        c1, c2, c3 = 64, 128, 128
+        c1 = 64
         self.head = sn_conv(3, c1)
-        self.down1 = nn.Sequential(sn_conv(c1, c1), SNRCAGroup(c1), sn_conv(c1, c1), DWT(c1))
-        self.down2 = nn.Sequential(sn_conv(4 * c1, c1), SNRCAGroup(c1), DWT(c1))
-        self.down3 = nn.Sequential(sn_conv(4 * c1, c2), SNRCAGroup(c2), DWT(c2))
-        self.middle = nn.Sequential(sn_conv(4 * c2, c3), SNRCAGroup(c3), SNRCAGroup(c3), sn_conv(c3, 4 * c2))
-        self.up3 = nn.Sequential(IDWT(c2), SNRCAGroup(c2), sn_conv(c2, 4 * c1))
-        self.up2 = nn.Sequential(IDWT(c1), SNRCAGroup(c1), sn_conv(c1, 4 * c1))
-        self.up1 = nn.Sequential(IDWT(c1), SNRCAGroup(c1), sn_conv(c1, c1))
+        self.build_stages((c1, 128, 128), conv=sn_conv, group=SNRCAGroup)
         self.tail = nn.Sequential(sn_conv(c1, 16), nn.PixelUnshuffle(2), sn_conv(64, 4))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.head(linearise(x))
-        d1 = self.down1(h)
-        d2 = self.down2(d1)
-        d3 = self.down3(d2)
-        m = self.middle(d3) + d3
-        u = self.up3(m) + d2
-        u = self.up2(u) + d1
-        u = self.up1(u) + h
-        out = self.tail(u)
+        out = self.tail(self.stages(self.head(linearise(x)), head_skip=True))
         return out if self.training else out.clamp(0, 1)
 
 

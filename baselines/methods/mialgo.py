@@ -93,18 +93,35 @@ class IDWT(nn.Module):
         return self.conv(x)
 
 
-class LiteISPNetS(nn.Module):
+class WaveletUNet(nn.Module):
+    """LiteISPNet's body: three wavelet-downsampling stages, a middle, three inverse-wavelet stages with
+    additive skips. MiAlgo and HIT-IIL differ in widths, layer types, head and tail."""
+
+    def build_stages(self, widths: tuple[int, int, int], conv=c3, group=RCAGroup) -> None:
+        c1, c2, cm = widths
+        self.down1 = nn.Sequential(conv(c1, c1), group(c1), conv(c1, c1), DWT(c1))
+        self.down2 = nn.Sequential(conv(4 * c1, c1), group(c1), DWT(c1))
+        self.down3 = nn.Sequential(conv(4 * c1, c2), group(c2), DWT(c2))
+        self.middle = nn.Sequential(conv(4 * c2, cm), group(cm), group(cm), conv(cm, 4 * c2))
+        self.up3 = nn.Sequential(IDWT(c2), group(c2), conv(c2, 4 * c1))
+        self.up2 = nn.Sequential(IDWT(c1), group(c1), conv(c1, 4 * c1))
+        self.up1 = nn.Sequential(IDWT(c1), group(c1), conv(c1, c1))
+
+    def stages(self, h: torch.Tensor, *, head_skip: bool) -> torch.Tensor:
+        d1 = self.down1(h)
+        d2 = self.down2(d1)
+        d3 = self.down3(d2)
+        u = self.up3(self.middle(d3) + d3) + d2
+        u = self.up1(self.up2(u) + d1)
+        return u + h if head_skip else u
+
+
+class LiteISPNetS(WaveletUNet):
     def __init__(self, black: float, white: float, normaliser: float) -> None:
         super().__init__()
-        c1, c2, c3_ = 32, 64, 128
+        c1 = 32
         self.head = nn.Conv2d(3, c1, 3, stride=2, padding=1)
-        self.down1 = nn.Sequential(c3(c1, c1), RCAGroup(c1), c3(c1, c1), DWT(c1))
-        self.down2 = nn.Sequential(c3(4 * c1, c1), RCAGroup(c1), DWT(c1))
-        self.down3 = nn.Sequential(c3(4 * c1, c2), RCAGroup(c2), DWT(c2))
-        self.middle = nn.Sequential(c3(4 * c2, c3_), RCAGroup(c3_), RCAGroup(c3_), c3(c3_, 4 * c2))
-        self.up3 = nn.Sequential(IDWT(c2), RCAGroup(c2), c3(c2, 4 * c1))
-        self.up2 = nn.Sequential(IDWT(c1), RCAGroup(c1), c3(c1, 4 * c1))
-        self.up1 = nn.Sequential(IDWT(c1), RCAGroup(c1), c3(c1, c1))
+        self.build_stages((c1, 64, 128))
         self.tail = nn.Sequential(c3(c1, 4), ChannelAttention(4, 4))
         self.shading = nn.Sequential(c3(c1, c1), nn.ReLU(inplace=True), c3(c1, 1), nn.Sigmoid())
         # the network predicts black-level-normalised RAW; the output is mapped back to the track's range
@@ -112,13 +129,7 @@ class LiteISPNetS(nn.Module):
         self.register_buffer("span", torch.tensor((white - black) / normaliser))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        d1 = self.down1(self.head(x))
-        d2 = self.down2(d1)
-        d3 = self.down3(d2)
-        m = self.middle(d3) + d3
-        u3 = self.up3(m) + d2
-        u2 = self.up2(u3) + d1
-        u1 = self.up1(u2)
+        u1 = self.stages(self.head(x), head_skip=False)
         out = self.tail(u1) * self.shading(u1)
         out = self.black + self.span * out
         return out if self.training else out.clamp(0, 1)
