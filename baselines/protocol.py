@@ -75,11 +75,9 @@ def used_parameters(model: torch.nn.Module, x: torch.Tensor) -> tuple[int, int, 
 
 def count_macs(model: torch.nn.Module, forward, shape: tuple[int, ...]) -> int:
     """MACs of ``forward(model_copy, x)`` for an input of ``shape``, on the meta device (no arithmetic runs)."""
-    meta = (
-        model
-        if next(iter(model.parameters()), torch.empty(0, device="meta")).is_meta
-        else copy.deepcopy(model).to("meta")
-    )
+    # buffers count too: a model with no parameters (UPI) still holds its constants on the CPU
+    on_meta = all(t.is_meta for t in (*model.parameters(), *model.buffers()))
+    meta = model if on_meta else copy.deepcopy(model).to("meta")
     x = torch.empty(shape, device="meta")
     # no_grad, not inference_mode: with the FLOP counter, inference mode breaks parametrised weights (spectral norm)
     with FlopCounterMode(display=False) as counter, torch.no_grad():

@@ -295,3 +295,18 @@ def test_mbispld_is_sized_like_the_paper_and_trains(rgb_challenge, tmp_path):
     root = rgb_challenge / "challenges" / "demo"
     res = train(method, load_challenge(root).track("p20"), root, tmp_path / "m.safetensors", steps=20, crop=32)
     assert res.loss_last < res.loss_first
+
+
+def test_full_resolution_measurement_of_a_parameterless_method():
+    """UPI has buffers but no parameters: its MACs must still be counted on a meta copy."""
+    t = TRACKS["s7"]
+    m = measure(
+        registry.get("upi").build(t),
+        method="upi",
+        track=t,
+        device=torch.device("cpu"),
+        multiple=2,
+        repeats=1,
+        full=True,
+    )
+    assert m.params == 0 and m.macs_full > 48 * m.macs_patch * 0.9 and m.runtime_full_ms > 0
