@@ -101,6 +101,9 @@ class ChallengeSpec(BaseModel):
     profile: str = "aim22"
     seed: int | None = None  # for generated challenges: regenerate with the same seed
     scale: float | None = None
+    # a reference table shipped with the baselines (baselines/tables/<name>.toml): a past edition's
+    # reported results, shown apart on the leaderboard as "reported, not re-run"
+    reference: str | None = None
     tracks: list[TrackSpec]
 
     def track(self, name: str) -> TrackSpec:

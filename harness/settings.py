@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     job_redispatch_s: float = 300.0  # a queued job nobody took for this long is sent again
     job_time_limit_s: float = 7200.0  # longest job; broker redelivery timeouts are set above it
     serve_worker: bool | None = None  # `harness serve` runs a worker: None = only with the embedded broker
+    # a reference table (TOML, the format of baselines/tables/*.toml) used in place of the shipped one
+    # the challenge names, e.g. a copy of aim2022.toml with the report's score cells filled in
+    reference_file: Path | None = None
     # real sensor captures; default: shared/data/raw beside the checkout
     raw_captures_dir: Path = Path(__file__).resolve().parents[2] / "shared" / "data" / "raw"
 

@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     init_db(engine)
     service = Service(settings, engine)
     service.spec  # noqa: B018 - fail at start-up, not on the first request, if the challenge is missing
+    service.reference  # noqa: B018 - and if the reference table it names (or the override) cannot be read
 
     run_worker = settings.serve_worker if settings.serve_worker is not None else is_embedded(settings)
 

@@ -10,6 +10,8 @@ from pydantic import Field as PField
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from baselines.reported import ReportedScore
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -326,3 +328,47 @@ class QueueState(BaseModel):
     running: list[JobPublic]
     failed_recent: list[JobPublic]
     workers: list[WorkerPublic]
+
+
+class ReferenceMeasured(BaseModel):
+    """The harness's own re-run of a reference team's method on this challenge (a baseline row)."""
+
+    method: str
+    split: str
+    submission_id: int
+    psnr: float
+    ssim: float
+    params: int
+    params_frozen: int
+    macs_g_patch: float
+    runtime_patch_ms: float
+    runtime_full_ms: float | None
+    device_name: str
+
+
+class ReferenceRow(BaseModel):
+    """A team of a past edition, as its report gives it: reported, not re-run."""
+
+    team: str
+    method: str | None  # the harness's re-implementation, if any
+    params_m: float | None
+    runtime_ms: float | None
+    gpu: str | None
+    extra_data: bool | None  # None: no source states it
+    ensemble: bool | None
+    full_resolution: bool | None
+    scores: dict[str, ReportedScore | None]  # split -> the report's score (None: not in the harness's sources)
+    note: str
+    measured: ReferenceMeasured | None
+
+
+class ReferenceBoard(BaseModel):
+    """A reference leaderboard: a past edition's reported figures for one track."""
+
+    name: str
+    title: str
+    source: str
+    track: str
+    splits: list[str]
+    scores_available: bool  # False: the table holds no score cells for this track
+    rows: list[ReferenceRow]

@@ -23,6 +23,8 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
+from baselines import reported
+from baselines.reported import ReferenceTable
 from harness import __version__
 from harness.analysis.bootstrap import bootstrap
 from harness.analysis.regions import RegionScores, overexposure_mask, region_scores
@@ -42,6 +44,9 @@ from leaderboard.models import (
     Job,
     JobState,
     LeaderboardRow,
+    ReferenceBoard,
+    ReferenceMeasured,
+    ReferenceRow,
     RegionMeans,
     Score,
     Significance,
@@ -576,6 +581,69 @@ class Service:
                 )
             )
         return splits, rows
+
+    @cached_property
+    def reference(self) -> ReferenceTable | None:
+        """The past edition's reported table the challenge names (or the settings' override of it)."""
+        if not self.spec.reference:
+            return None
+        return reported.load(self.spec.reference, self.settings.reference_file)
+
+    def reference_board(self, track: str, splits: list[str], rows: list[TrackTableRow]) -> ReferenceBoard | None:
+        """The reference table's teams on a track, each beside the harness's re-run of its method if any.
+
+        ``splits``/``rows`` are the track's table as the caller may see it (``track_table``): the
+        measured side comes from its baseline rows, so it never shows what the caller may not.
+        """
+        table = self.reference
+        if table is None or track not in table.tracks:
+            return None
+        measured: dict[str, ReferenceMeasured] = {}
+        for split in splits:
+            for row in rows:
+                entry = row.scores.get(split)
+                b = entry.baseline if entry else None
+                if b is None or b.method in measured:
+                    continue
+                measured[b.method] = ReferenceMeasured(
+                    method=b.method,
+                    split=split,
+                    submission_id=entry.submission_id,
+                    psnr=entry.psnr,
+                    ssim=entry.ssim,
+                    **b.model_dump(
+                        include={
+                            "params",
+                            "params_frozen",
+                            "macs_g_patch",
+                            "runtime_patch_ms",
+                            "runtime_full_ms",
+                            "device_name",
+                        }
+                    ),
+                )
+        teams = table.for_track(track)
+        # the report's order where it has scores (the track's primary metric on its first split), else the table's
+        first = table.splits[0]
+        tests = [sp for sp in self.spec.track(track).splits if sp.kind == "test"]
+        primary = tests[0].primary_metric if tests else "psnr"
+        teams.sort(key=lambda t: -getattr(t.score(track, first), primary) if t.score(track, first) else math.inf)
+        return ReferenceBoard(
+            name=table.name,
+            title=table.title,
+            source=table.source,
+            track=track,
+            splits=table.splits,
+            scores_available=any(t.score(track, s) for t in teams for s in table.splits),
+            rows=[
+                ReferenceRow(
+                    **t.model_dump(exclude={"tracks", "scores"}),
+                    scores={s: t.score(track, s) for s in table.splits},
+                    measured=measured.get(t.method) if t.method else None,
+                )
+                for t in teams
+            ],
+        )
 
     def queue_state(self, session: Session) -> dict:
         counts = {s.value: 0 for s in Status}

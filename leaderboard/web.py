@@ -28,7 +28,15 @@ def leaderboard_page(request: Request, track: str, service: ServiceDep, session:
     # public pages show public (or revealed) splits only; organisers use the API and exports
     splits, rows = service.track_table(session, track, organiser=False)
     primary = spec.split(splits[0]).primary_metric if splits else "psnr"
-    context = {"spec": service.spec, "track": spec, "splits": splits, "rows": rows, "primary": primary}
+    reference = service.reference_board(track, splits, rows)
+    context = {
+        "spec": service.spec,
+        "track": spec,
+        "splits": splits,
+        "rows": rows,
+        "primary": primary,
+        "reference": reference,
+    }
     return templates.TemplateResponse(request, "leaderboard.html", context)
 
 

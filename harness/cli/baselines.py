@@ -101,7 +101,68 @@ def list_methods(
         )
     import sys
 
-    Console(width=None if sys.stdout.isatty() else 150).print(table)
+    console = Console(width=None if sys.stdout.isatty() else 150)
+    console.print(table)
+    from baselines import reported
+
+    table_name = spec.reference or "aim2022"
+    only = [t.team for t in reported.load(table_name).teams if not t.method]
+    if only:
+        console.print(
+            f"Reported, not re-run ({table_name}: no public code or description to re-implement): "
+            f"{', '.join(only)}. See `harness baselines reported`."
+        )
+
+
+@baselines_app.command("reported")
+def reported_cmd(
+    table_name: Annotated[
+        str, typer.Option("--table", help="Reference table (shipped: baselines/tables).")
+    ] = "aim2022",
+    file: Annotated[
+        Path | None, typer.Option("--file", help="Read this table file instead (e.g. one with score cells filled).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A past edition's reported team table: params, runtime, GPU, ED/ENS/FR, scores; none of it re-run."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from baselines import reported
+
+    try:
+        ref = reported.load_file(file) if file else reported.load(table_name)
+    except reported.ReferenceError as exc:
+        _fail(str(exc))
+    if as_json:
+        typer.echo(ref.model_dump_json(indent=2))
+        return
+    table = Table(title=f"{ref.title}: reported, not re-run", caption=ref.source)
+    for col in ("team", "tracks", "params (M)", "runtime (ms)", "GPU", "ED/ENS/FR", "re-implemented as", "scores"):
+        table.add_column(col, justify="right" if col in ("params (M)", "runtime (ms)") else "left")
+
+    def flag(v: bool | None) -> str:
+        return "?" if v is None else ("y" if v else "n")
+
+    for t in ref.teams:
+        scores = "; ".join(
+            f"{track}/{split} {sc.psnr:.2f}/{sc.ssim:.4f}"
+            for track, by_split in t.scores.items()
+            for split, sc in by_split.items()
+        )
+        table.add_row(
+            t.team,
+            ",".join(t.tracks or ref.tracks),
+            f"{t.params_m:g}" if t.params_m is not None else "-",
+            f"{t.runtime_ms:g}" if t.runtime_ms is not None else "-",
+            t.gpu or "-",
+            "/".join(flag(v) for v in (t.extra_data, t.ensemble, t.full_resolution)),
+            t.method or "reported, not re-run",
+            scores or "n/a (not in the harness's sources)",
+        )
+    import sys
+
+    Console(width=None if sys.stdout.isatty() else 160).print(table)
 
 
 @baselines_app.command("train")

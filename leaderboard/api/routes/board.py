@@ -5,7 +5,7 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException
 
 from leaderboard.api.deps import CallerDep, OrganiserDep, ServiceDep, SessionDep
-from leaderboard.models import LeaderboardRow
+from leaderboard.models import LeaderboardRow, ReferenceBoard
 
 router = APIRouter(prefix="/api", tags=["leaderboard"])
 
@@ -47,3 +47,17 @@ def set_ranking(
     """Rank each team by its best (default) or its latest scored submission."""
     service.update_split_state(session, track, split, rank_by=rule)
     return {"track": track, "split": split, "rank_by": rule}
+
+
+@router.get("/reference/{track}", response_model=ReferenceBoard | None)
+def reference(track: str, service: ServiceDep, session: SessionDep, caller: CallerDep) -> ReferenceBoard | None:
+    """The past edition's reported table for a track ("reported, not re-run"), beside the harness's re-runs.
+
+    null when the challenge names no reference table or the table has no such track.
+    """
+    try:
+        service.spec.track(track)
+    except KeyError as exc:
+        raise HTTPException(404, str(exc.args[0])) from None
+    splits, rows = service.track_table(session, track, caller.organiser)
+    return service.reference_board(track, splits, rows)
