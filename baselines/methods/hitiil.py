@@ -34,6 +34,10 @@ CARD = MethodCard(
         "every conv of the S7 net is spectral-normalised (its u/v vectors are buffers, not parameters)",
         "both nets linearise the input first (inverse smoothstep, gamma 2.2); P20 also 2x2-average-pools it",
         "the reported 19.8 s is CPU inference on stitched full images, probably with 8x TTA",
+        "P20: the channel attention's statistics are local box means (window 288/504 of the feature map "
+        "per side, replicate-padded back), so its 1x1 conv runs at every pixel: 75.6 GMACs at 496, not 66.0 "
+        "as with a global mean; the team's module fixes the window on its first call, here it follows each "
+        "input; a window of at least 1 (the original divides by zero on maps under 2 pixels)",
     ],
     recipe=TrainRecipe(
         loss="l1",
@@ -95,15 +99,35 @@ class LayerNorm2d(nn.Module):
         return (x - mu) / torch.sqrt(var + 1e-6) * self.weight.view(1, -1, 1, 1) + self.bias.view(1, -1, 1, 1)
 
 
+class LocalMean(nn.Module):
+    """The P20 net's channel-attention statistics: a box mean, not a global one.
+
+    The window is ``BASE / TRAIN`` of the feature map in each dimension (a 288 px window at the
+    504 px training size, scaled to whatever map arrives); the valid part is replicate-padded,
+    centred, back to the map's size, so the attention's 1x1 conv that follows runs at every pixel.
+    """
+
+    BASE, TRAIN = 288, 504
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[-2:]
+        k1, k2 = max(1, h * self.BASE // self.TRAIN), max(1, w * self.BASE // self.TRAIN)
+        out = F.avg_pool2d(x, (k1, k2), stride=1)
+        dh, dw = h - out.shape[-2], w - out.shape[-1]
+        if dh or dw:
+            out = F.pad(out, (dw // 2, (dw + 1) // 2, dh // 2, (dh + 1) // 2), mode="replicate")
+        return out
+
+
 class NAFBlock(nn.Module):
-    """LayerNorm, 1x1 to 2C, depthwise 3x3, SimpleGate, simplified channel attention, 1x1; then the FFN half."""
+    """LayerNorm, 1x1 to 2C, depthwise 3x3, SimpleGate, local channel attention, 1x1; then the FFN half."""
 
     def __init__(self, c: int) -> None:
         super().__init__()
         self.norm1, self.norm2 = LayerNorm2d(c), LayerNorm2d(c)
         self.conv1 = nn.Conv2d(c, 2 * c, 1)
         self.conv2 = nn.Conv2d(2 * c, 2 * c, 3, padding=1, groups=2 * c)
-        self.sca = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(c, c, 1))
+        self.sca = nn.Sequential(LocalMean(), nn.Conv2d(c, c, 1))
         self.conv3 = nn.Conv2d(c, c, 1)
         self.conv4 = nn.Conv2d(c, 2 * c, 1)
         self.conv5 = nn.Conv2d(c, c, 1)

@@ -267,6 +267,36 @@ def test_team_method_macs_match_the_spec_sheet():
         assert static_profile(method.build(t), side, method.card.multiple)[3] / 1e9 == pytest.approx(gmacs, rel=2e-3), (
             name
         )
+    # HIT-IIL P20: NAFNet on the 2x2-pooled input, its channel attention's 1x1 conv at every pixel
+    hit = registry.get("hitiil")
+    macs = static_profile(hit.build(TRACKS["p20"]), 496, hit.card.multiple)[3]
+    assert macs / 1e9 == pytest.approx(75.6, rel=2e-3)
+
+
+def test_hitiil_channel_attention_uses_local_box_means():
+    """Window 288/504 of the map per side; valid means replicate-padded, centred, back to the map's size."""
+    import numpy as np
+    import torch
+
+    from baselines.methods.hitiil import LocalMean
+
+    x = torch.randn(1, 2, 9, 12, dtype=torch.float64)
+    out = LocalMean()(x).numpy()
+    k1, k2 = 9 * 288 // 504, 12 * 288 // 504  # 5, 6
+    a = x.numpy()
+    valid = np.array(
+        [
+            [[a[0, c, i : i + k1, j : j + k2].mean() for j in range(12 - k2 + 1)] for i in range(9 - k1 + 1)]
+            for c in range(2)
+        ]
+    )
+    dh, dw = 9 - valid.shape[1], 12 - valid.shape[2]
+    top, left = dh // 2, dw // 2
+    assert out.shape == (1, 2, 9, 12)
+    np.testing.assert_allclose(out[0, :, top : top + valid.shape[1], left : left + valid.shape[2]], valid, rtol=1e-12)
+    np.testing.assert_allclose(out[0, :, 0, left : -((dw + 1) // 2)], valid[:, 0], rtol=1e-12)  # replicated above
+    np.testing.assert_allclose(out[0, :, :, -1], out[0, :, :, -(dw + 1) // 2 - 1], rtol=1e-12)  # and on the right
+    assert LocalMean()(torch.ones(1, 1, 1, 1)).item() == 1.0  # a 1-pixel map: a window of 1, no division by zero
 
 
 @pytest.mark.parametrize("name", ["cvip", "sensebrains", "ssdnet", "ssdnet-tr", "rstisp", "mbispld"])
