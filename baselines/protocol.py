@@ -147,6 +147,7 @@ def measure(
         device_name=device_name(device),
         torch_version=torch.__version__,
         threads=torch.get_num_threads(),
+        tta=bool(getattr(model, "tta", False)),
         params=used,
         params_frozen=frozen,
         params_defined=defined,

@@ -76,6 +76,8 @@ def train_baseline(
 ) -> TrainResult:
     method = registry.get(name)
     out = out or weights_path(service, name, track)
+    if method.card.weights_of:  # a variant (e.g. an ensemble) trains its base method's network
+        method = registry.get(method.card.weights_of)
     return train(
         method,
         service.spec.track(track),

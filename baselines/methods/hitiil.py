@@ -13,6 +13,7 @@ from baselines.blocks import pad_to
 from baselines.methods.mialgo import RCAGroup, WaveletUNet
 from baselines.methods.upi import linearise
 from baselines.registry import MethodCard, TrainRecipe, register
+from baselines.tta import DihedralTTA
 from harness.challenge import TrackSpec
 
 CARD = MethodCard(
@@ -188,3 +189,20 @@ def build(track: TrackSpec) -> nn.Module:
 
 
 register(CARD, build)
+register(
+    CARD.model_copy(
+        update=dict(
+            name="hitiil-tta",
+            title=CARD.title + "; 8x flip/rotation TTA (ENS)",
+            ensemble=True,
+            weights_of="hitiil",
+            quirks=[
+                *CARD.quirks,
+                "ENS: the mean over the 8 flips/rotations, as the team's ensemble script does, but each flipped "
+                "axis padded by a pixel so every RAW sample keeps its Bayer site (the team's flips shift them "
+                "by one pixel); uses hitiil's weights; 8x the MACs",
+            ],
+        )
+    ),
+    lambda track: DihedralTTA(build(track), CARD.multiple),
+)

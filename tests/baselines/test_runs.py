@@ -127,6 +127,7 @@ def test_train_run_record_and_show(data_dir):
         ("ssdnet", "p20"),
         ("hitiil", "p20"),
         ("hitiil", "s7"),
+        ("hitiil-tta", "s7"),
         ("rstisp", "p20"),
         ("mbispld", "p20"),
     ],
@@ -152,6 +153,7 @@ def test_each_team_method_trains_runs_and_lands_on_the_leaderboard(name, track, 
         expected = registry.get(name).card.expected_params.get(track)
         if expected is not None:
             assert result.measurement.params == expected
+        assert result.measurement.tta is (name == "hitiil-tta")
         from sqlmodel import Session
 
         with Session(engine) as session:
