@@ -232,8 +232,8 @@ class SubmissionAccepted(BaseModel):
     status: Status
 
 
-class BaselineInfo(BaseModel):
-    """Measured (by the harness) and reported (by the challenge report) figures of a baseline row."""
+class MeasuredFigures(BaseModel):
+    """What the harness measured when it re-ran a method (the protocol's figures)."""
 
     method: str
     params: int
@@ -242,6 +242,11 @@ class BaselineInfo(BaseModel):
     runtime_patch_ms: float
     runtime_full_ms: float | None
     device_name: str
+
+
+class BaselineInfo(MeasuredFigures):
+    """Measured (by the harness) and reported (by the challenge report) figures of a baseline row."""
+
     fidelity: str
     reported_params_m: float | None
     reported_runtime_ms: float | None
@@ -330,20 +335,13 @@ class QueueState(BaseModel):
     workers: list[WorkerPublic]
 
 
-class ReferenceMeasured(BaseModel):
+class ReferenceMeasured(MeasuredFigures):
     """The harness's own re-run of a reference team's method on this challenge (a baseline row)."""
 
-    method: str
     split: str
     submission_id: int
     psnr: float
     ssim: float
-    params: int
-    params_frozen: int
-    macs_g_patch: float
-    runtime_patch_ms: float
-    runtime_full_ms: float | None
-    device_name: str
 
 
 class ReferenceRow(BaseModel):

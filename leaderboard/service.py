@@ -44,6 +44,7 @@ from leaderboard.models import (
     Job,
     JobState,
     LeaderboardRow,
+    MeasuredFigures,
     ReferenceBoard,
     ReferenceMeasured,
     ReferenceRow,
@@ -611,16 +612,7 @@ class Service:
                     submission_id=entry.submission_id,
                     psnr=entry.psnr,
                     ssim=entry.ssim,
-                    **b.model_dump(
-                        include={
-                            "params",
-                            "params_frozen",
-                            "macs_g_patch",
-                            "runtime_patch_ms",
-                            "runtime_full_ms",
-                            "device_name",
-                        }
-                    ),
+                    **b.model_dump(include=set(MeasuredFigures.model_fields) - {"method"}),
                 )
         teams = table.for_track(track)
         # the report's order where it has scores (the track's primary metric on its first split), else the table's
