@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 PORT ?= 8000
-DEMO_BASELINES ?= upi upi-calibrated zeronoise mialgo unet cycleisp
+DEMO_BASELINES ?= upi upi-calibrated zeronoise mialgo mbispld rstisp unet hitiil sensebrains cvip cycleisp
 DEMO_TRAIN_MINUTES ?= 1
 
 demo: $(STAMP)
