@@ -76,9 +76,6 @@ class ReferenceTable(BaseModel):
         """The teams that entered a track, in the table's order."""
         return [t for t in self.teams if track in (t.tracks or self.tracks)]
 
-    def by_method(self) -> dict[str, ReportedTeam]:
-        return {t.method: t for t in self.teams if t.method}
-
 
 class ReferenceError(ValueError):
     """A reference table that cannot be read; the message names the file and the problem."""

@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from baselines.infer import padded_forward
+
 # (transpose, flip rows, flip columns): the 8 symmetries of the square
 TRANSFORMS = list(itertools.product((False, True), repeat=3))
 
@@ -37,8 +39,6 @@ def _undo(x: torch.Tensor, transpose: bool, flip_h: bool, flip_w: bool) -> torch
 
 def predict_transformed(model, x: torch.Tensor, multiple: int, t: tuple[bool, bool, bool], phase_exact: bool = True):
     """The packed RAW prediction for ``x`` (N x 3 x H x W) through transform ``t``, in x's own coordinates."""
-    from baselines.infer import padded_forward
-
     xt = _apply(x, *t)
     pad_h, pad_w = (t[1], t[2]) if phase_exact else (False, False)
     if pad_h or pad_w:

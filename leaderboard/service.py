@@ -420,8 +420,13 @@ class Service:
             **facts_of(sub),
         )
 
-    def leaderboard(self, session: Session, track: str, split: str, organiser: bool) -> list[LeaderboardRow]:
+    def leaderboard(
+        self, session: Session, track: str, split: str, organiser: bool, details: bool = True
+    ) -> list[LeaderboardRow]:
         """Ranked rows of a split: one per team, by the split's primary metric.
+
+        ``details=False`` leaves out the region means and the bootstrap (per-image reads and 2000
+        resamples) for callers that need the rows alone.
 
         Best (or, if the organiser chose so, latest) scored submission per team; ties go to
         the earlier submission; unscored and NaN entries are never ranked.
@@ -466,10 +471,11 @@ class Service:
         key = best.c.psnr if split_spec.primary_metric == "psnr" else best.c.ssim
         query = sa_select(best).where(best.c.pick == 1).order_by(key.desc(), best.c.created_at, best.c.sub_id)
         rows = [r for r in session.execute(query).all() if not (math.isnan(r.psnr) or math.isnan(r.ssim))]
-        regions = self._region_means(session, [r.score_id for r in rows])
-        per_image = self._per_image(session, [r.score_id for r in rows], split_spec.primary_metric)
+        ids = [r.score_id for r in rows] if details else []
+        regions = self._region_means(session, ids)
+        per_image = self._per_image(session, ids, split_spec.primary_metric)
         stats = {}
-        if len(rows) >= 2 and len({len(v) for v in per_image.values()}) == 1:
+        if details and len(rows) >= 2 and len({len(v) for v in per_image.values()}) == 1:
             report = bootstrap(
                 {str(r.score_id): per_image[r.score_id] for r in rows},
                 metric=split_spec.primary_metric,
@@ -557,7 +563,9 @@ class Service:
         ).all()
         return [ImageResult(**r.model_dump(include=set(ImageResult.model_fields))) for r in rows]
 
-    def track_table(self, session: Session, track: str, organiser: bool) -> tuple[list[str], list[TrackTableRow]]:
+    def track_table(
+        self, session: Session, track: str, organiser: bool, details: bool = True
+    ) -> tuple[list[str], list[TrackTableRow]]:
         """A track's leaderboard with one column group per visible test split.
 
         Teams are ranked on the first visible split (its primary metric); teams without a
@@ -565,7 +573,9 @@ class Service:
         """
         spec = self.spec.track(track)
         splits = [s.name for s in spec.splits if s.kind == "test" and self.visible(session, track, s.name, organiser)]
-        per_split = {name: {r.team: r for r in self.leaderboard(session, track, name, organiser)} for name in splits}
+        per_split = {
+            name: {r.team: r for r in self.leaderboard(session, track, name, organiser, details)} for name in splits
+        }
         teams: list[str] = []
         for name in splits:
             for team in per_split[name]:  # in leaderboard order: ranked teams and baselines by score

@@ -59,5 +59,5 @@ def reference(track: str, service: ServiceDep, session: SessionDep, caller: Call
         service.spec.track(track)
     except KeyError as exc:
         raise HTTPException(404, str(exc.args[0])) from None
-    splits, rows = service.track_table(session, track, caller.organiser)
+    splits, rows = service.track_table(session, track, caller.organiser, details=False)  # baseline rows alone
     return service.reference_board(track, splits, rows)
