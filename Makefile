@@ -47,6 +47,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check harness submissions baselines leaderboard tests benchmarks
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

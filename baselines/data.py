@@ -7,8 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.camera import read_rgb
+from harness.challenge import SplitLayout
 from harness.raw import pack, unpack
+from harness.rgbio import read_rgb
 
 # the packed channel at each site of an RGGB mosaic's 2x2 cell: R 0, Gr 1, Gb 2, B 3
 _SITES = unpack(np.arange(4, dtype=np.uint8).reshape(1, 1, 4))
@@ -31,19 +32,19 @@ class Pair:
     raw: np.ndarray  # uint16 H/2 x W/2 x 4
 
 
-def train_pairs(challenge_root: Path, track: str, split: str = "train") -> list[Pair]:
-    base = Path(challenge_root) / track / split
+def train_pairs(split: SplitLayout) -> list[Pair]:
+    """Every (RGB, RAW) pair of a training split, by name."""
     pairs = []
-    for raw_path in sorted((base / "raw").glob("*.npy")):
-        rgb_path = base / "rgb" / f"{raw_path.stem}.jpg"
-        if not rgb_path.exists():
-            raise FileNotFoundError(f"{rgb_path}: the RGB input of {raw_path.name} is missing")
+    for raw_path in split.raw_files():
+        rgb_path = split.rgb_of(raw_path.stem)
+        if rgb_path is None:
+            raise FileNotFoundError(f"{split.rgb}: the RGB input of {raw_path.name} is missing")
         rgb, raw = load_rgb(rgb_path), load_raw(raw_path)
         if rgb.shape[:2] != (2 * raw.shape[0], 2 * raw.shape[1]):
             raise ValueError(f"{raw_path.stem}: RGB {rgb.shape[:2]} is not twice RAW {raw.shape[:2]}")
         pairs.append(Pair(raw_path.stem, rgb, raw))
     if not pairs:
-        raise FileNotFoundError(f"no training pairs under {base}")
+        raise FileNotFoundError(f"no training pairs under {split.root}")
     return pairs
 
 

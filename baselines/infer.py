@@ -18,7 +18,7 @@ import torch
 
 from baselines.blocks import pad_to
 from baselines.data import load_rgb
-from harness.challenge import TrackSpec
+from harness.challenge import SplitLayout, TrackSpec
 
 TILE = 1024  # RGB pixels per tile side for whole images (a multiple of 16)
 MARGIN = 64  # context around each tile, cropped away afterwards
@@ -85,7 +85,7 @@ class SplitRun:
 def run_split(
     model,
     track: TrackSpec,
-    split_dir: Path,
+    split: SplitLayout,
     out_dir: Path,
     *,
     multiple: int,
@@ -97,11 +97,11 @@ def run_split(
     out_dir.mkdir(parents=True, exist_ok=True)
     run = SplitRun(mode=mode)
     if mode == "full":
-        inputs = sorted((split_dir / "full" / "rgb").glob("*.jpg"))
+        inputs = split.full.rgb_files()
         if not inputs:
-            raise FileNotFoundError(f"{split_dir}: no full-resolution images under full/rgb (use mode 'patches')")
+            raise FileNotFoundError(f"{split.full.rgb}: no full-resolution images (use mode 'patches')")
     elif mode == "patches":
-        inputs = sorted((split_dir / "rgb").glob("*.jpg"))
+        inputs = split.rgb_files()
     else:
         raise ValueError(f"mode must be 'patches' or 'full', got {mode!r}")
     rows, cols = track.grid

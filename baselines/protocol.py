@@ -1,4 +1,4 @@
-"""The measurement protocol, the same for every method (DESIGN "Baselines").
+"""The measurement protocol, the same for every method.
 
 - params: parameters of the modules the forward pass calls (a parameter shared by several
   modules counts once; modules defined but never called do not count), frozen ones apart;

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from harness.challenge import TrackSpec
+from harness.errors import NotFound
 
 
 class TrainRecipe(BaseModel):
@@ -92,4 +93,4 @@ def get(name: str) -> Method:
     try:
         return _REGISTRY[name]
     except KeyError:
-        raise KeyError(f"no method named {name!r}; known: {', '.join(sorted(_REGISTRY))}") from None
+        raise NotFound(f"no method named {name!r}; known: {', '.join(sorted(_REGISTRY))}") from None

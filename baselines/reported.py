@@ -77,7 +77,7 @@ class ReferenceTable(BaseModel):
         return [t for t in self.teams if track in (t.tracks or self.tracks)]
 
 
-class ReferenceError(ValueError):
+class ReferenceTableError(ValueError):
     """A reference table that cannot be read; the message names the file and the problem."""
 
 
@@ -89,15 +89,15 @@ def load_file(path: Path) -> ReferenceTable:
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ReferenceError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        raise ReferenceTableError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ReferenceError(f"{path}: not valid TOML ({exc})") from None
+        raise ReferenceTableError(f"{path}: not valid TOML ({exc})") from None
     try:
         return ReferenceTable.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(x) for x in first["loc"]) or "table"
-        raise ReferenceError(f"{path}: {where}: {first['msg']}") from None
+        raise ReferenceTableError(f"{path}: {where}: {first['msg']}") from None
 
 
 def load(name: str, override: Path | None = None) -> ReferenceTable:
@@ -105,8 +105,8 @@ def load(name: str, override: Path | None = None) -> ReferenceTable:
     if override is not None:
         table = load_file(override)
         if table.name != name:
-            raise ReferenceError(f"{override}: holds table {table.name!r}, but the challenge asks for {name!r}")
+            raise ReferenceTableError(f"{override}: holds table {table.name!r}, but the challenge asks for {name!r}")
         return table
     if name not in names():
-        raise ReferenceError(f"no reference table named {name!r}; shipped: {', '.join(names()) or 'none'}")
+        raise ReferenceTableError(f"no reference table named {name!r}; shipped: {', '.join(names()) or 'none'}")
     return load_file(TABLES / f"{name}.toml")

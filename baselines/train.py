@@ -17,7 +17,7 @@ from baselines.data import random_crop, train_pairs
 from baselines.registry import Method
 from baselines.weights import save_weights
 from harness import __version__
-from harness.challenge import TrackSpec
+from harness.challenge import ChallengeLayout, TrackSpec
 
 
 class TrainResult(BaseModel):
@@ -55,7 +55,7 @@ def _batch(pairs, size: int, batch: int, rng: np.random.Generator, device) -> tu
 def train(
     method: Method,
     track: TrackSpec,
-    challenge_root: Path,
+    challenge: ChallengeLayout,
     out: Path,
     *,
     steps: int | None = None,
@@ -68,11 +68,14 @@ def train(
 ) -> TrainResult:
     """Train (or fit) and write ``out`` (safetensors); stops at the first budget reached.
 
-    One epoch = as many crops as the split has pairs. Deterministic for a seed on one device.
+    Trains on every train split of the track (``track.train_splits``). One epoch = as many
+    crops as those splits have pairs. Deterministic for a seed on one device.
     """
     card = method.card
     seed_everything(seed)
-    pairs = train_pairs(challenge_root, track.name)
+    if not track.train_splits:
+        raise ValueError(f"track {track.name} has no train split")
+    pairs = [p for s in track.train_splits for p in train_pairs(challenge.split(track.name, s.name))]
     model = method.build(track).to(device)
     meta = {
         "method": card.name,

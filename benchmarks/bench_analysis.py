@@ -22,8 +22,9 @@ import httpx
 import numpy as np
 
 from benchmarks.bench_service import npy
-from harness.camera import IspConfig, encode_jpeg
-from harness.challenge import ChallengeSpec, SplitSpec, TrackSpec, save_challenge
+from harness.challenge import ChallengeLayout, ChallengeSpec, SplitSpec, TrackSpec, save_challenge
+from harness.rgbio import encode_jpeg
+from harness.sim.camera import IspConfig
 from leaderboard.launch import start_server, stop_server
 
 PATCH = 252
@@ -35,18 +36,19 @@ def make_split(root: Path, n: int) -> Path:
     track = TrackSpec(
         name="s7", title="S7", camera="bench", black=0, white=1023, patch=PATCH, isp=IspConfig(), splits=[split]
     )
-    base = root / "challenges" / "demo" / "s7" / "test1"
-    (base / "gt").mkdir(parents=True)
-    (base / "rgb").mkdir()
+    chal = ChallengeLayout.under(root, "demo")
+    files = chal.split("s7", "test1")
+    files.gt.mkdir(parents=True)
+    files.rgb.mkdir()
     for i in range(n):
         lin = np.clip(rng.uniform(0.0, 1.2, (PATCH // 12 + 1, PATCH // 12 + 1, 3)), 0, 1)
         lin = np.kron(lin, np.ones((24, 24, 1)))[: 2 * PATCH, : 2 * PATCH]
         rgb = np.clip(255 * lin ** (1 / 2.2), 0, 255).astype(np.uint8)
         raw = np.stack([lin[0::2, 0::2, 0], lin[0::2, 1::2, 1], lin[1::2, 0::2, 1], lin[1::2, 1::2, 2]], axis=-1)
-        (base / "gt" / f"{i}.npy").write_bytes(npy(np.round(raw * 1023).astype(np.uint16)))
-        (base / "rgb" / f"{i}.jpg").write_bytes(encode_jpeg(rgb, 92))
-    save_challenge(ChallengeSpec(name="demo", title="bench", tracks=[track]), root / "challenges" / "demo")
-    return base / "gt"
+        files.gt_of(str(i)).write_bytes(npy(np.round(raw * 1023).astype(np.uint16)))
+        files.rgb_path(str(i)).write_bytes(encode_jpeg(rgb, 92))
+    save_challenge(ChallengeSpec(name="demo", title="bench", tracks=[track]), chal.root)
+    return files.gt
 
 
 def upload(gt: Path, noise: int, seed: int) -> bytes:

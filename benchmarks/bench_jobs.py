@@ -84,7 +84,7 @@ def run(n_workers: int, broker: str | None, jobs: int, patches: int) -> float:
                 with open(root / f"worker{i}.log", "ab") as log:
                     workers.append(
                         subprocess.Popen(
-                            [sys.executable, "-m", "harness", "worker", "--queues", "cpu"],
+                            [sys.executable, "-m", "leaderboard", "worker", "--queues", "cpu"],
                             env=env,
                             cwd=ROOT,
                             stdout=log,

@@ -21,8 +21,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from harness.camera import IspConfig
-from harness.challenge import ChallengeSpec, SplitSpec, TrackSpec, save_challenge
+from harness.challenge import ChallengeLayout, ChallengeSpec, SplitSpec, TrackSpec, save_challenge
+from harness.sim.camera import IspConfig
 from leaderboard.launch import start_server, stop_server
 
 
@@ -38,13 +38,13 @@ def make_challenge(root: Path, n: int, patch: int) -> Path:
     track = TrackSpec(
         name="s7", title="S7", camera="bench", black=0, white=1023, patch=patch, isp=IspConfig(), splits=[split]
     )
-    chal = root / "challenges" / "demo"
-    gt = chal / "s7" / "test1" / "gt"
-    gt.mkdir(parents=True)
+    chal = ChallengeLayout.under(root, "demo")
+    files = chal.split("s7", "test1")
+    files.gt.mkdir(parents=True)
     for i in range(n):
-        (gt / f"{i}.npy").write_bytes(npy(rng.integers(0, 1024, (patch, patch, 4)).astype(np.uint16)))
-    save_challenge(ChallengeSpec(name="demo", title="bench", tracks=[track]), chal)
-    return gt
+        files.gt_of(str(i)).write_bytes(npy(rng.integers(0, 1024, (patch, patch, 4)).astype(np.uint16)))
+    save_challenge(ChallengeSpec(name="demo", title="bench", tracks=[track]), chal.root)
+    return files.gt
 
 
 def start(data_dir: Path) -> tuple[subprocess.Popen, str]:

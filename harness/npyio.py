@@ -55,6 +55,7 @@ class ErrorCode(StrEnum):
     ENCRYPTED = "encrypted"
     UNSUPPORTED_COMPRESSION = "unsupported_compression"
     BAD_LAYOUT = "bad_layout"
+    DUPLICATE_FILE = "duplicate_file"
 
 
 class FileError(BaseModel):
@@ -162,6 +163,12 @@ def read_header(path: Path) -> NpyHeader:
         dtype = np.dtype(descr) if isinstance(descr, str) else np.dtype([tuple(x) for x in descr])
     except (TypeError, ValueError):
         raise NpyError([_err(path, ErrorCode.BAD_HEADER, f"dtype {descr!r} is not understood")]) from None
+    if dtype.subdtype is not None or dtype.itemsize == 0:
+        # numpy parses e.g. '(0,)u2' (a sub-array per element; np.save never writes one): refused here,
+        # before its element count can disagree with the shape
+        raise NpyError(
+            [_err(path, ErrorCode.BAD_HEADER, f"dtype {descr!r} is a sub-array or empty dtype; save a uint16 array")]
+        )
     if dtype.hasobject:
         raise NpyError(
             [
@@ -230,11 +237,10 @@ def read_raw(
         if n_nan or n_inf:
             errors.append(_err(path, ErrorCode.NON_FINITE, f"holds {n_nan} NaN and {n_inf} infinite values"))
     if is_u16 and arr.size:
-        over = int(np.count_nonzero(arr > max_value))
-        if over:
-            errors.append(
-                _err(path, ErrorCode.OUT_OF_RANGE, f"{over} values exceed {max_value} (largest {int(arr.max())})")
-            )
+        largest = int(arr.max())  # one pass without temporaries; values are counted only when needed
+        if largest > max_value:
+            over = int(np.count_nonzero(arr > max_value))
+            errors.append(_err(path, ErrorCode.OUT_OF_RANGE, f"{over} values exceed {max_value} (largest {largest})"))
     elif arr.size and dtype.kind in "iuf":
         finite = arr[np.isfinite(arr)] if dtype.kind == "f" else arr
         if finite.size and (finite.min() < 0 or finite.max() > max_value):

@@ -1,34 +1,53 @@
-"""Score a directory of predictions against a directory of ground truth.
+"""Score a directory of predictions against a directory of ground truth, in one pass.
 
-Files are paired by stem against the ground-truth set, never by position. Every file is
-validated (header first, never unpickled); if any problem is found nothing is scored and the
-report lists every problem, one entry per file and problem.
+Files are paired by name (:mod:`harness.pairing`). Each prediction and each ground truth is
+checked (header first, never unpickled) and read exactly once; the same in-memory arrays give
+PSNR and SSIM and, when the split's RGB inputs are given, the region metrics
+(:mod:`harness.analysis.regions`). If any problem is found nothing is scored and the report
+lists every problem, one entry per file and problem.
 """
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel
 
 from harness import __version__
-from harness.metrics import AIM22, MetricProfile, ScoringEngine
-from harness.npyio import ErrorCode, FileError, NpyError, read_header, read_raw
+from harness.analysis.regions import RegionScores, overexposure_mask, region_scores
+from harness.metrics import AIM22, MetricProfile
+from harness.metrics.engine import PairScore, PendingScore, default_workers
+from harness.npyio import ErrorCode, FileError, NpyError, read_raw
+from harness.pairing import README_NAME, list_ground_truth, natural_key, pair_files
+from harness.readme import parse_readme
 
-README_NAME = "readme.txt"
-IGNORED_NAMES = {"__MACOSX", "Thumbs.db", "desktop.ini"}
+__all__ = [
+    "README_NAME",
+    "ImageScores",
+    "ScoreReport",
+    "list_ground_truth",
+    "natural_key",
+    "pair_files",
+    "score_directories",
+]
+
+RgbLookup = Callable[[str], Path | None]  # image name -> its RGB input, None where there is none
 
 
-class ImageResult(BaseModel):
+class ImageScores(BaseModel):
+    """Scores of one image."""
+
     name: str
     psnr: float
     ssim: float
     identical: bool = False
+    regions: RegionScores | None = None  # only when scored with the split's RGB inputs
 
 
 class ScoreReport(BaseModel):
@@ -38,7 +57,7 @@ class ScoreReport(BaseModel):
     n_images: int
     psnr: float | None
     ssim: float | None
-    images: list[ImageResult]
+    images: list[ImageScores]
     errors: list[FileError]
     warnings: list[str] = []
     readme: dict | None = None
@@ -49,101 +68,19 @@ class ScoreReport(BaseModel):
         return not self.errors
 
 
-def natural_key(stem: str) -> list:
-    """Sort key that puts ``img_2`` before ``img_10``."""
-    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", stem)]
+@dataclass
+class _Loaded:
+    """One image read and checked: arrays (None where unusable), overexposure mask, problems."""
+
+    gt: np.ndarray | None
+    pred: np.ndarray | None
+    mask: np.ndarray | None
+    errors: list[FileError]
 
 
-def _visible(p: Path) -> bool:
-    return not p.name.startswith(".") and p.name not in IGNORED_NAMES
-
-
-def list_ground_truth(gt_dir: Path) -> tuple[dict[str, Path], list[FileError]]:
-    """Stems of the ground-truth set, in natural order."""
-    if not gt_dir.is_dir():
-        return {}, [
-            FileError(
-                file=str(gt_dir),
-                code=ErrorCode.NOT_A_DIRECTORY,
-                message=f"{gt_dir}: ground-truth folder does not exist",
-            )
-        ]
-    files = sorted(
-        (p for p in gt_dir.iterdir() if _visible(p) and p.suffix.lower() == ".npy" and p.is_file()),
-        key=lambda p: natural_key(p.stem),
-    )
-    if not files:
-        return {}, [
-            FileError(file=str(gt_dir), code=ErrorCode.EMPTY_SET, message=f"{gt_dir}: no .npy ground-truth files")
-        ]
-    return {p.stem: p for p in files}, []
-
-
-def pair_files(pred_dir: Path, gt: dict[str, Path]) -> tuple[dict[str, Path], Path | None, list[FileError]]:
-    """Match prediction files to ground-truth stems; report missing and unexpected files."""
+def _load_pair(gt_path: Path, pred_path: Path, profile: MetricProfile, rgb_path: Path | None) -> _Loaded:
     errors: list[FileError] = []
-    if not pred_dir.is_dir():
-        return (
-            {},
-            None,
-            [
-                FileError(
-                    file=str(pred_dir),
-                    code=ErrorCode.NOT_A_DIRECTORY,
-                    message=f"{pred_dir}: prediction folder does not exist",
-                )
-            ],
-        )
-    preds: dict[str, Path] = {}
-    readme = None
-    for p in sorted(pred_dir.iterdir(), key=lambda p: natural_key(p.name)):
-        if not _visible(p):
-            continue
-        if p.name.lower() == README_NAME and p.is_file():
-            readme = p
-        elif p.is_dir():
-            errors.append(
-                FileError(
-                    file=str(p),
-                    code=ErrorCode.EXTRA_FILE,
-                    message=f"{p.name}: unexpected folder; predictions must sit directly in {pred_dir.name}",
-                )
-            )
-        elif p.suffix.lower() != ".npy":
-            errors.append(
-                FileError(
-                    file=str(p),
-                    code=ErrorCode.EXTRA_FILE,
-                    message=f"{p.name}: unexpected file; only <image>.npy predictions and readme.txt belong here",
-                )
-            )
-        elif p.stem not in gt:
-            errors.append(
-                FileError(
-                    file=str(p),
-                    code=ErrorCode.EXTRA_FILE,
-                    message=f"{p.name}: no ground-truth image is named {p.stem!r}",
-                )
-            )
-        else:
-            preds[p.stem] = p
-    for stem in gt:
-        if stem not in preds:
-            errors.append(
-                FileError(
-                    file=str(pred_dir / f"{stem}.npy"),
-                    code=ErrorCode.MISSING_PREDICTION,
-                    message=f"{stem}.npy: prediction is missing",
-                )
-            )
-    return preds, readme, errors
-
-
-def _load_pair(
-    gt_path: Path, pred_path: Path, profile: MetricProfile
-) -> tuple[np.ndarray | None, np.ndarray | None, list[FileError]]:
-    errors: list[FileError] = []
-    gt = pred = None
+    gt = pred = mask = None
     try:
         gt = read_raw(gt_path, channels=profile.channels, max_value=profile.max_value)
         h, w = gt.shape[:2]
@@ -159,39 +96,44 @@ def _load_pair(
     except NpyError as exc:
         errors.extend(exc.errors)
     try:
+        # with unusable ground truth the prediction is still checked on its own
         expected = gt.shape if gt is not None else None
-        if expected is None:
-            read_header(pred_path)
-            # the ground truth is unusable: still check the prediction on its own
-            read_raw(pred_path, channels=profile.channels, max_value=profile.max_value)
-        else:
-            pred = read_raw(pred_path, expected, channels=profile.channels, max_value=profile.max_value)
+        pred = read_raw(pred_path, expected, channels=profile.channels, max_value=profile.max_value)
     except NpyError as exc:
         errors.extend(exc.errors)
-    return gt, pred, errors
+    except (ValueError, TypeError, OverflowError, MemoryError) as exc:
+        # a header numpy parses that the checks above did not foresee: the file's fault, reported
+        # as such, never an infrastructure failure to retry
+        errors.append(
+            FileError(
+                file=str(pred_path),
+                code=ErrorCode.UNREADABLE,
+                message=f"{pred_path.name}: cannot be read as a .npy array ({type(exc).__name__}: {exc})",
+            )
+        )
+    if not errors and rgb_path is not None:
+        from harness.rgbio import read_rgb  # PIL: only where regions are asked for
+
+        mask = overexposure_mask(read_rgb(rgb_path))
+        if mask.shape != gt.shape[:2]:
+            mask = None  # an input that is not twice the RAW size (misaligned data): no regions
+    return _Loaded(gt, pred, mask, errors)
 
 
-def validate_directories(pred_dir: Path, gt_dir: Path, *, profile: MetricProfile = AIM22) -> list[FileError]:
-    """Every problem of a prediction folder, without scoring: pairing, then each file in full.
+def _readme(path: Path | None) -> tuple[dict | None, list[str]]:
+    if path is None:
+        return None, []
+    parsed = parse_readme(path.read_bytes())
+    return parsed.info.model_dump(), parsed.warnings
 
-    Ground truth is checked by header only (its shape is what predictions must match).
-    """
-    pred_dir, gt_dir = Path(pred_dir), Path(gt_dir)
-    gt, errors = list_ground_truth(gt_dir)
-    if errors:
-        return errors
-    preds, _readme, errors = pair_files(pred_dir, gt)
-    for stem, path in preds.items():
-        try:
-            shape = read_header(gt[stem]).shape
-        except NpyError as exc:
-            errors.extend(exc.errors)
-            continue
-        try:
-            read_raw(path, shape, channels=profile.channels, max_value=profile.max_value)
-        except NpyError as exc:
-            errors.extend(exc.errors)
-    return errors
+
+def _regions_of(score: PairScore, region: Future | bool | None) -> RegionScores | None:
+    """The region metrics of an image: computed (a future), trivial (no overexposure), or none."""
+    if isinstance(region, Future):
+        return region.result()
+    if region is False:  # the rest is the whole image: its scores are the official ones
+        return RegionScores(oe_fraction=0.0, psnr_oe=None, ssim_oe=None, psnr_rest=score.psnr, ssim_rest=score.ssim)
+    return None
 
 
 def score_directories(
@@ -201,9 +143,16 @@ def score_directories(
     profile: MetricProfile = AIM22,
     workers: int | None = None,
     on_image: Callable[[str], None] | None = None,
+    regions: RgbLookup | None = None,
+    pred_label: Callable[[str], str] | None = None,
 ) -> ScoreReport:
     """Validate and score every prediction in ``pred_dir`` against ``gt_dir``.
 
+    ``regions`` (e.g. ``SplitLayout.rgb_of``) finds an image's RGB input: each image that has
+    one also gets its region metrics (``ImageScores.regions``), computed from the arrays
+    already in memory; the input is read for the overexposure mask, and the restricted SSIM is
+    only computed where the mask is not empty. ``pred_label(file_name)`` names prediction
+    files in errors (default: their path), e.g. as they were called inside an upload.
     ``on_image`` is called once per image when it is done (for progress bars). Images are
     loaded ahead on a small thread pool while earlier ones are being scored.
     """
@@ -211,21 +160,16 @@ def score_directories(
     gt, errors = list_ground_truth(gt_dir)
     preds, readme_path, pair_errors = pair_files(pred_dir, gt) if gt else ({}, None, [])
     errors += pair_errors
-    warnings: list[str] = []
-    readme = None
-    if readme_path is not None:
-        from submissions.readme import parse_readme  # lazy: harness never imports submissions at import time
-
-        parsed = parse_readme(readme_path.read_bytes())
-        readme = parsed.info.model_dump()
-        warnings += parsed.warnings
+    readme, warnings = _readme(readme_path)
 
     stems = [s for s in gt if s in preds]
-    results: dict[str, ImageResult] = {}
-    with ScoringEngine(profile, workers) as engine, ThreadPoolExecutor(2, thread_name_prefix="load") as loader:
-        window = 2 * engine.workers + 2
+    results: dict[str, ImageScores] = {}
+    n_workers = max(1, workers or default_workers())
+    window = 2 * n_workers + 2
+    with ExitStack() as stack:
+        loader = stack.enter_context(ThreadPoolExecutor(2, thread_name_prefix="load"))
         loads: deque[tuple[str, Future]] = deque()
-        pending: deque[tuple[str, object]] = deque()
+        pending: deque[tuple[str, PendingScore, Future | bool | None]] = deque()
         it = iter(stems)
 
         def refill() -> None:
@@ -233,32 +177,55 @@ def score_directories(
                 stem = next(it, None)
                 if stem is None:
                     return
-                loads.append((stem, loader.submit(_load_pair, gt[stem], preds[stem], profile)))
+                rgb = regions(stem) if regions is not None else None
+                loads.append((stem, loader.submit(_load_pair, gt[stem], preds[stem], profile, rgb)))
+
+        refill()  # the first images are read while the engine (numba) loads
+        from harness.metrics.engine import ScoringEngine
+
+        engine = stack.enter_context(ScoringEngine(profile, n_workers))
+        region_pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="regions")) if regions else None
 
         def drain(limit: int) -> None:
             while len(pending) > limit:
-                stem, handle = pending.popleft()
+                stem, handle, region = pending.popleft()
                 score = handle.result()
-                results[stem] = ImageResult(name=stem, psnr=score.psnr, ssim=score.ssim, identical=score.identical)
+                results[stem] = ImageScores(
+                    name=stem,
+                    psnr=score.psnr,
+                    ssim=score.ssim,
+                    identical=score.identical,
+                    regions=_regions_of(score, region),
+                )
                 if on_image:
                     on_image(stem)
 
-        refill()
         while loads:
             stem, fut = loads.popleft()
             refill()
-            g, p, errs = fut.result()
-            if errs:
-                errors += errs
-            if errs or errors:
+            loaded: _Loaded = fut.result()
+            errors += loaded.errors
+            if errors:
                 # once anything is wrong nothing will be scored: keep validating, skip the maths
                 if on_image:
                     on_image(stem)
                 continue
-            pending.append((stem, engine.submit(g, p)))
+            region: Future | bool | None = None
+            if loaded.mask is not None:
+                region = (
+                    region_pool.submit(region_scores, loaded.gt, loaded.pred, loaded.mask, profile)
+                    if loaded.mask.any()
+                    else False
+                )
+            pending.append((stem, engine.submit(loaded.gt, loaded.pred), region))
             drain(window)
         drain(0)
 
+    if pred_label is not None:
+        errors = [
+            e.model_copy(update={"file": pred_label(Path(e.file).name)}) if Path(e.file).parent == pred_dir else e
+            for e in errors
+        ]
     if errors:
         return ScoreReport(
             profile=profile.name,

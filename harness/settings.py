@@ -13,13 +13,16 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("var")
     database_url: str | None = None
+    database_busy_timeout_s: float = 30.0  # SQLite: wait this long for a lock, then answer 503 + Retry-After
     broker_url: str | None = None  # None: the embedded broker (SQLite files under data_dir)
     organizer_token: str | None = None
     workers: int | None = None  # scoring threads; None = every core
     challenge: str = "demo"  # the challenge the service serves (under data_dir/challenges)
     registration_open: bool = True
+    registration_per_hour: int = 20  # new teams per client address and hour (a second team sidesteps quotas)
+    registration_approval: bool = False  # new teams submit only once an organiser approved them
     max_upload_bytes: int = 1 << 30
-    # jobs (DESIGN "Jobs and scale"): the database is the truth, the reaper the guarantee
+    # jobs (docs/ARCHITECTURE.md, "Jobs and scale"): the database is the truth, the reaper the guarantee
     job_max_attempts: int = 3  # a job whose worker dies or crashes this often ends failed
     job_heartbeat_s: float = 5.0  # how often a running job (and each worker) reports alive
     job_stale_s: float = 30.0  # no heartbeat for this long: the job's worker is taken for dead
@@ -29,8 +32,8 @@ class Settings(BaseSettings):
     # a reference table (TOML, the format of baselines/tables/*.toml) used in place of the shipped one
     # the challenge names, e.g. a copy of aim2022.toml with the report's score cells filled in
     reference_file: Path | None = None
-    # real sensor captures; default: shared/data/raw beside the checkout
-    raw_captures_dir: Path = Path(__file__).resolve().parents[2] / "shared" / "data" / "raw"
+    # real sensor captures for the demo; default: the crops shipped in the package (harness/sim/captures)
+    raw_captures_dir: Path = Path(__file__).resolve().parent / "sim" / "captures"
 
 
 @lru_cache

@@ -1,1 +1,1 @@
-"""Leaderboard: filled in by later work (see DESIGN.md)."""
+"""The leaderboard service: API, pages, jobs and workers over the database (see docs/ARCHITECTURE.md)."""

@@ -1,37 +1,69 @@
-"""The FastAPI application: JSON API, HTML pages and the scoring worker."""
+"""The FastAPI application: JSON API, HTML pages, static assets and the embedded worker."""
 
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from harness import __version__
-from harness.jobs.app import QUEUES, is_embedded
-from harness.jobs.supervisor import SupervisedWorker
-from harness.settings import Settings, database_url, get_settings
+from harness.errors import Conflict, Forbidden, HarnessError, Invalid, LimitReached, NotFound, TooLarge
+from harness.settings import Settings, get_settings
+from leaderboard.api.middleware import MULTIPART_OVERHEAD, SMALL_BODY, BodyLimit, SecurityHeaders
 from leaderboard.api.routes import analysis, board, organiser, submissions, teams
-from leaderboard.db import init_db, make_engine
-from leaderboard.jobs import Maintenance
-from leaderboard.service import Service, ServiceError
-from leaderboard.web import router as web_router
+from leaderboard.context import build_context
+from leaderboard.jobs.celery_app import QUEUES, is_embedded
+from leaderboard.jobs.runner import Maintenance
+from leaderboard.jobs.supervisor import SupervisedWorker
+from leaderboard.web.pages import router as web_router
+
+STATIC = Path(__file__).parent / "web" / "static"
+VENDOR = "/static/vendor"
+RETRY_AFTER_S = 5
+
+# the one place where a refusal of the service becomes an HTTP status
+HTTP_STATUS: dict[type[HarnessError], int] = {
+    NotFound: 404,
+    Forbidden: 403,
+    Conflict: 409,
+    Invalid: 400,
+    LimitReached: 429,
+    TooLarge: 413,
+}
+
+
+def status_of(exc: HarnessError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in HTTP_STATUS:
+            return HTTP_STATUS[cls]
+    return 400
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    engine = make_engine(database_url(settings))
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    init_db(engine)
-    service = Service(settings, engine)
-    service.spec  # noqa: B018 - fail at start-up, not on the first request, if the challenge is missing
-    service.reference  # noqa: B018 - and if the reference table it names (or the override) cannot be read
+    ctx = build_context(settings)
+    ctx.challenge.spec  # noqa: B018 - fail at start-up, not on the first request, if the challenge is missing
+    ctx.reference.table  # noqa: B018 - and if the reference table it names (or the override) cannot be read
 
     run_worker = settings.serve_worker if settings.serve_worker is not None else is_embedded(settings)
+    upload_limit = settings.max_upload_bytes + MULTIPART_OVERHEAD
+
+    def body_limit(scope) -> int:
+        is_upload = scope.get("method") == "POST" and scope.get("path", "").rstrip("/") == "/api/submissions"
+        return upload_limit if is_upload else SMALL_BODY
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        upkeep = Maintenance(service)  # the reaper runs here too: no job stays stuck without workers
+        # what a killed process left behind: partial uploads and scratch folders of dead processes
+        ctx.store.sweep_partials()
+        ctx.scoring.sweep()
+        upkeep = Maintenance(ctx.jobs)  # the reaper runs here too: no job stays stuck without workers
         upkeep.start()
         # one worker per queue: a long baseline job on `gpu` never holds up scoring on `cpu`
         workers = [SupervisedWorker(settings, queues=q) for q in QUEUES] if run_worker else []
@@ -47,12 +79,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         lifespan=lifespan,
         description="Reversed ISP challenge: submissions and leaderboard.",
+        docs_url=None,
+        redoc_url=None,
     )
-    app.state.service = service
+    app.state.ctx = ctx
+    app.add_middleware(BodyLimit, limit_for=body_limit)
+    app.add_middleware(SecurityHeaders)
 
-    @app.exception_handler(ServiceError)
-    async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
-        return JSONResponse(status_code=exc.status, content={"detail": exc.message})
+    @app.exception_handler(HarnessError)
+    async def _refused(_request: Request, exc: HarnessError) -> JSONResponse:
+        return JSONResponse(status_code=status_of(exc), content={"detail": exc.message})
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(PoolTimeout)
+    async def _busy(_request: Request, exc: Exception) -> JSONResponse:
+        # a database that stays locked (SQLite under a long write) or unreachable: try again shortly
+        return JSONResponse(
+            status_code=503,
+            content={"detail": "the database is busy; try again shortly"},
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
 
     app.include_router(teams.router)
     app.include_router(submissions.router)
@@ -60,9 +106,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(organiser.router)
     app.include_router(analysis.router)
     app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url,
+            title=f"{app.title}: API",
+            swagger_js_url=f"{VENDOR}/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url=f"{VENDOR}/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=app.openapi_url,
+            title=f"{app.title}: API",
+            redoc_js_url=f"{VENDOR}/redoc/redoc.standalone.js",
+            redoc_favicon_url="/static/favicon.svg",
+            with_google_fonts=False,
+        )
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> RedirectResponse:
+        return RedirectResponse("/static/favicon.svg", status_code=308)
 
     @app.get("/api/health", tags=["meta"])
     def health() -> dict:
-        return {"ok": True, "version": __version__, "challenge": service.spec.name}
+        return {"ok": True, "version": __version__, "challenge": ctx.challenge.name}
 
     return app

@@ -4,14 +4,55 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
-from leaderboard.models import TrackTableRow
+from leaderboard.schemas import TrackTableRow
 
 FLAGS = (("extra_data", "ED"), ("ensemble", "ENS"), ("full_resolution", "FR"))
 
 
-def _meta(row: TrackTableRow) -> dict:
-    entry = next(iter(row.scores.values()), None)
+def _one_line(text: str) -> str:
+    """Free text on one line: newlines, tabs and runs of spaces become one space."""
+    return " ".join(str(text).split())
+
+
+def _md(text: str) -> str:
+    """A Markdown table cell: one line, pipes escaped (a cell can never forge a column or a row)."""
+    return _one_line(text).replace("\\", "\\\\").replace("|", "\\|")
+
+
+_TEX = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+
+
+def _tex(text: str) -> str:
+    """A LaTeX cell: one line (a blank line would end the tabular), every special escaped in one pass."""
+    return re.sub(r"[\\&%$#_{}~^]", lambda m: _TEX[m.group()], _one_line(text))
+
+
+def _csv(text: str) -> str:
+    """A CSV text cell that a spreadsheet shows as text, never evaluates as a formula."""
+    text = _one_line(text)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def _entry(row: TrackTableRow, splits: list[str]):
+    """The entry the row is ranked by (its first split's): the one submission its fact sheet comes from."""
+    return row.scores.get(splits[0]) if splits else None
+
+
+def _meta(row: TrackTableRow, splits: list[str]) -> dict:
+    entry = _entry(row, splits)
     if entry is None:
         return {"ED": "", "ENS": "", "FR": "", "params": "", "runtime": "", "device": ""}
     out = {label: ("yes" if getattr(entry, field) else "no") for field, label in FLAGS}
@@ -59,7 +100,7 @@ def to_csv(splits: list[str], rows: list[TrackTableRow]) -> str:
         ]
     )
     for r in rows:
-        meta = _meta(r)
+        meta = _meta(r, splits)
         full = []
         for s in splits:
             e = r.scores.get(s)
@@ -69,7 +110,7 @@ def to_csv(splits: list[str], rows: list[TrackTableRow]) -> str:
         w.writerow(
             [
                 r.rank or "",
-                r.team,
+                _csv(r.team),
                 *full,
                 repr(sg.ci_low) if sg else "",
                 repr(sg.ci_high) if sg else "",
@@ -79,7 +120,7 @@ def to_csv(splits: list[str], rows: list[TrackTableRow]) -> str:
                 meta["FR"],
                 meta["params"],
                 meta["runtime"],
-                meta["device"],
+                _csv(meta["device"]),
             ]
         )
     return buf.getvalue()
@@ -101,13 +142,13 @@ def to_markdown(title: str, splits: list[str], rows: list[TrackTableRow]) -> str
     ]
     lines = [f"**{title}**", "", "| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     for r in rows:
-        m = _meta(r)
+        m = _meta(r, splits)
         lines.append(
             "| "
             + " | ".join(
                 [
                     str(r.rank or "-"),
-                    r.team,
+                    _md(r.team),
                     *_cells(r, splits),
                     *_significance(r, splits),
                     m["ED"],
@@ -115,29 +156,12 @@ def to_markdown(title: str, splits: list[str], rows: list[TrackTableRow]) -> str
                     m["FR"],
                     m["params"] or "-",
                     m["runtime"] or "-",
-                    m["device"] or "-",
+                    _md(m["device"] or "-"),
                 ]
             )
             + " |"
         )
     return "\n".join(lines) + "\n"
-
-
-def _tex(s: str) -> str:
-    for a, b in (
-        ("\\", r"\textbackslash{}"),
-        ("&", r"\&"),
-        ("%", r"\%"),
-        ("$", r"\$"),
-        ("#", r"\#"),
-        ("_", r"\_"),
-        ("{", r"\{"),
-        ("}", r"\}"),
-        ("~", r"\textasciitilde{}"),
-        ("^", r"\textasciicircum{}"),
-    ):
-        s = s.replace(a, b)
-    return s
 
 
 def to_latex(title: str, splits: list[str], rows: list[TrackTableRow]) -> str:
@@ -155,7 +179,7 @@ def to_latex(title: str, splits: list[str], rows: list[TrackTableRow]) -> str:
     out.append(rf"Rank & Team & {sub} & 95\% CI & Group & ED & ENS & FR & Params (M) & Runtime (s) & Device \\")
     out.append(r"\midrule")
     for r in rows:
-        m = _meta(r)
+        m = _meta(r, splits)
         cells = [
             str(r.rank or "-"),
             _tex(r.team),
@@ -176,9 +200,9 @@ def to_latex(title: str, splits: list[str], rows: list[TrackTableRow]) -> str:
 TABLE2 = ("Team", "Input", "Epochs", "ED", "ENS", "FR", "Params (M)", "Runtime (s)", "GPU")
 
 
-def _table2_cells(row: TrackTableRow) -> list[str]:
-    entry = next(iter(row.scores.values()), None)
-    m = _meta(row)
+def _table2_cells(row: TrackTableRow, splits: list[str]) -> list[str]:
+    entry = _entry(row, splits)
+    m = _meta(row, splits)
     return [
         row.team,
         (entry.input_size if entry else None) or "-",
@@ -195,10 +219,10 @@ def _table2_cells(row: TrackTableRow) -> list[str]:
 def table2(title: str, splits: list[str], rows: list[TrackTableRow], fmt: str) -> str:
     """The report's Table 2 (team, input, epochs, ED/ENS/FR, params, runtime, GPU) beside Table 1's scores."""
     head = [*TABLE2, *[f"{s} {m}" for s in splits for m in ("PSNR", "SSIM")]]
-    body = [[*_table2_cells(r), *_cells(r, splits)] for r in rows]
+    body = [[*_table2_cells(r, splits), *_cells(r, splits)] for r in rows]
     if fmt == "md":
         lines = [f"**{title}**", "", "| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-        lines += ["| " + " | ".join(cells) + " |" for cells in body]
+        lines += ["| " + " | ".join(_md(c) for c in cells) + " |" for cells in body]
         return "\n".join(lines) + "\n"
     out = [
         r"\begin{table}[t]",

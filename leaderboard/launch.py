@@ -27,7 +27,7 @@ def start_server(env: dict[str, str], log_path: Path, *, timeout_s: float = 60) 
     port = free_port()
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "harness", "serve", "--port", str(port)],
+            [sys.executable, "-m", "leaderboard", "serve", "--port", str(port)],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -1,16 +1,13 @@
-"""Tables (SQLModel) and the API's public schemas, kept apart so private columns never leak."""
+"""Tables (SQLModel): what the database stores. The API's schemas are in ``leaderboard.schemas``."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel
-from pydantic import Field as PField
 from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import true as sa_true
 from sqlmodel import Field, SQLModel
-
-from baselines.reported import ReportedScore
 
 
 def utcnow() -> datetime:
@@ -55,6 +52,9 @@ class Team(SQLModel, table=True):
     kind: str = Field(default="team", index=True)  # team | baseline (a method the harness re-ran)
     token_sha256: str = Field(index=True, unique=True)
     created_at: datetime = Field(default_factory=utcnow)
+    # registration throttle and organiser approval
+    created_from: str | None = Field(default=None, index=True)  # sha256 of the registering client's address
+    approved: bool = Field(default=True, sa_column_kwargs={"server_default": sa_true()})
 
 
 class Submission(FactSheet, table=True):
@@ -196,177 +196,3 @@ class WorkerBeat(SQLModel, table=True):
 
 
 # --- API schemas --------------------------------------------------------------------------
-
-
-class TeamCreate(BaseModel):
-    name: str = PField(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.\-]*$")
-
-
-class TeamCreated(BaseModel):
-    id: int
-    name: str
-    token: str
-
-
-class SplitScore(BaseModel):
-    psnr: float
-    ssim: float
-    n_images: int
-
-
-class SubmissionPublic(FactSheet):
-    id: int
-    team: str
-    track: str
-    split: str
-    status: Status
-    created_at: datetime
-    errors: list[dict]
-    warnings: list[str]
-    scores: dict[str, SplitScore]
-    description: str
-
-
-class SubmissionAccepted(BaseModel):
-    id: int
-    status: Status
-
-
-class MeasuredFigures(BaseModel):
-    """What the harness measured when it re-ran a method (the protocol's figures)."""
-
-    method: str
-    params: int
-    params_frozen: int
-    macs_g_patch: float
-    runtime_patch_ms: float
-    runtime_full_ms: float | None
-    device_name: str
-
-
-class BaselineInfo(MeasuredFigures):
-    """Measured (by the harness) and reported (by the challenge report) figures of a baseline row."""
-
-    fidelity: str
-    reported_params_m: float | None
-    reported_runtime_ms: float | None
-    reported_gpu: str | None
-
-
-class LeaderboardRow(FactSheet):
-    rank: int | None  # baselines are shown among the teams but not ranked
-    team: str
-    kind: str = "team"
-    baseline: BaselineInfo | None = None
-    regions: RegionMeans | None = None
-    significance: Significance | None = None
-    submission_id: int
-    split: str
-    psnr: float
-    ssim: float
-    n_images: int
-    date: datetime
-
-
-class ImageResult(ImageRegions):
-    name: str
-    psnr: float
-    ssim: float
-
-
-class RegionMeans(BaseModel):
-    """Means over a split's images of the region metrics (images where a region is empty left out)."""
-
-    psnr_oe: float | None
-    ssim_oe: float | None
-    psnr_rest: float | None
-    ssim_rest: float | None
-
-
-class Significance(BaseModel):
-    """Paired-bootstrap figures of an entry on the split's primary metric."""
-
-    metric: str
-    ci_low: float
-    ci_high: float
-    p_order: float | None  # P(this entry beats the next one shown)
-    group: int
-
-
-class TrackTableRow(BaseModel):
-    """One team on a track's leaderboard: its best entry on each visible split."""
-
-    rank: int | None
-    team: str
-    scores: dict[str, LeaderboardRow]
-
-
-class WorkerPublic(BaseModel):
-    name: str
-    queues: str
-    device: str
-    concurrency: int
-    seen_s_ago: float
-    alive: bool
-    jobs_done: int
-
-
-class JobPublic(BaseModel):
-    id: int
-    kind: str
-    queue: str
-    state: JobState
-    submission_id: int | None
-    attempts: int
-    max_attempts: int
-    worker: str | None
-    heartbeat_s_ago: float | None
-    last_error: str | None
-
-
-class QueueState(BaseModel):
-    counts: dict[str, int]  # submissions per status
-    oldest_waiting_s: float | None
-    worker_alive: bool  # at least one worker reported alive recently
-    jobs: dict[str, int]  # jobs per state
-    queued_by_queue: dict[str, int]
-    running: list[JobPublic]
-    failed_recent: list[JobPublic]
-    workers: list[WorkerPublic]
-
-
-class ReferenceMeasured(MeasuredFigures):
-    """The harness's own re-run of a reference team's method on this challenge (a baseline row)."""
-
-    split: str
-    submission_id: int
-    psnr: float
-    ssim: float
-
-
-class ReferenceRow(BaseModel):
-    """A team of a past edition, as its report gives it: reported, not re-run."""
-
-    team: str
-    method: str | None  # the harness's re-implementation, if any
-    params_m: float | None
-    runtime_ms: float | None
-    gpu: str | None
-    extra_data: bool | None  # None: no source states it
-    ensemble: bool | None
-    full_resolution: bool | None
-    scores: dict[str, ReportedScore | None]  # split -> the report's score (None: not in the harness's sources)
-    note: str
-    measured: ReferenceMeasured | None
-
-
-class ReferenceBoard(BaseModel):
-    """A reference leaderboard: a past edition's reported figures for one track."""
-
-    name: str
-    title: str
-    source: str
-    track: str
-    splits: list[str]
-    scores_available: bool  # False: the table holds no score cells for this track
-    rows: list[ReferenceRow]

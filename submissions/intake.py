@@ -4,9 +4,13 @@ The archive is checked before anything is extracted: size and entry-count caps, 
 total uncompressed caps, compression ratio, overlapping entries (zip bombs), absolute paths and
 ``..``, symlinks, encryption, nested archives and the layout (files at the top or inside one
 folder; ``__MACOSX/`` and dotfiles ignored). Extraction then streams each member with a byte
-counter, never trusting the sizes the archive declares. Finally every prediction is validated
-against the split's ground truth exactly as ``harness score`` does, and ``readme.txt`` is parsed.
-The result lists every problem, per file, with a code and a message.
+counter, never trusting the sizes the archive declares. Finally the files are paired by name
+with the split's ground truth (missing and unexpected files; no data is read) and ``readme.txt``
+is parsed. The result lists every problem, per file, with a code and a message.
+
+The contents of the predictions are checked once, while they are scored:
+``harness.scoring.score_directories(workdir, gt_dir, pred_label=report.label, ...)`` reports
+their problems under the names they had inside the archive.
 """
 
 from __future__ import annotations
@@ -19,8 +23,8 @@ from pathlib import Path, PurePosixPath
 from pydantic import BaseModel
 
 from harness.npyio import ErrorCode, FileError
-from harness.scoring import README_NAME, validate_directories
-from submissions.readme import ReadmeInfo, parse_readme
+from harness.pairing import README_NAME, list_ground_truth, pair_files
+from harness.readme import ReadmeInfo, parse_readme
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 NESTED_SUFFIXES = (".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar")
@@ -43,6 +47,15 @@ class IntakeReport(BaseModel):
     warnings: list[str] = []
     readme: ReadmeInfo | None = None
     n_predictions: int = 0
+    folder: str = ""  # the one folder inside the archive that held the files ("" = at the top)
+
+    def label(self, name: str) -> str:
+        """How problems name an extracted file: as it was called inside the archive."""
+        return _inside(self.folder, name)
+
+
+def _inside(folder: str, name: str) -> str:
+    return f"{folder}/{name}" if folder else name
 
 
 def _err(name: str, code: ErrorCode, message: str) -> FileError:
@@ -63,6 +76,24 @@ def _unsafe(name: str) -> str | None:
     if "\x00" in name:
         return "has a NUL byte in its name"
     return None
+
+
+def member_key(name: str) -> str:
+    """One name per file: the normalised path ('./' and '//' dropped), case-folded."""
+    return "/".join(PurePosixPath(name).parts).casefold()
+
+
+def prediction_member(infos: list[zipfile.ZipInfo], image: str) -> zipfile.ZipInfo | None:
+    """The archive member holding ``image``'s prediction, found as intake pairs it (None if not exactly one)."""
+    found = [
+        i
+        for i in infos
+        if not i.is_dir()
+        and not _ignored(PurePosixPath(i.filename).parts)
+        and PurePosixPath(i.filename).stem == image
+        and PurePosixPath(i.filename).suffix.lower() == ".npy"
+    ]
+    return found[0] if len(found) == 1 else None
 
 
 def inspect_archive(path: Path, limits: IntakeLimits) -> tuple[list[zipfile.ZipInfo], str, list[FileError]]:
@@ -96,7 +127,7 @@ def inspect_archive(path: Path, limits: IntakeLimits) -> tuple[list[zipfile.ZipI
     members: list[zipfile.ZipInfo] = []
     total = 0
     spans = []
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
     for info in infos:
         name = info.filename
         spans.append(
@@ -122,6 +153,15 @@ def inspect_archive(path: Path, limits: IntakeLimits) -> tuple[list[zipfile.ZipI
         parts = PurePosixPath(name).parts
         if _ignored(parts):
             continue
+        key = member_key(name)
+        if key in seen:
+            first = seen[key]
+            why = "appears twice in the archive" if first == name else f"is the same file as {first!r}"
+            errors.append(
+                _err(name, ErrorCode.DUPLICATE_FILE, f"{why} (names that differ only in case or by './' are one file)")
+            )
+            continue
+        seen[key] = name
         if info.flag_bits & 0x1:
             errors.append(_err(name, ErrorCode.ENCRYPTED, "is encrypted; upload an unencrypted zip"))
             continue
@@ -161,10 +201,6 @@ def inspect_archive(path: Path, limits: IntakeLimits) -> tuple[list[zipfile.ZipI
                 )
             )
             continue
-        if name in seen:
-            errors.append(_err(name, ErrorCode.BAD_LAYOUT, "appears twice in the archive"))
-            continue
-        seen.add(name)
         total += info.file_size
         members.append(info)
     if total > limits.max_total_bytes:
@@ -222,9 +258,10 @@ class _Overflow(Exception):
 
 
 def check_upload(zip_path: Path, gt_dir: Path, workdir: Path, limits: IntakeLimits | None = None) -> IntakeReport:
-    """Inspect, extract into ``workdir`` and validate an upload against ``gt_dir``.
+    """Inspect and extract an upload into ``workdir``, and pair its files with ``gt_dir`` by name.
 
-    On success the predictions lie flat in ``workdir`` ready to be scored; on failure
+    On success the predictions lie flat in ``workdir`` ready to be scored (which checks their
+    contents: pass ``pred_label=report.label`` to ``score_directories``); on failure
     ``workdir`` is removed and the report lists every problem.
     """
     limits = limits or IntakeLimits()
@@ -236,10 +273,12 @@ def check_upload(zip_path: Path, gt_dir: Path, workdir: Path, limits: IntakeLimi
     if errors:
         shutil.rmtree(workdir, ignore_errors=True)
         return IntakeReport(ok=False, errors=errors)
-    prefix = f"{folder}/" if folder else ""
+    gt, errors = list_ground_truth(Path(gt_dir))
+    if gt:
+        _preds, _readme, errors = pair_files(workdir, gt)  # by name: no data is read here
     errors = [
-        e.model_copy(update={"file": prefix + Path(e.file).name}) if Path(e.file).parent == workdir else e
-        for e in validate_directories(workdir, gt_dir)
+        e.model_copy(update={"file": _inside(folder, Path(e.file).name)}) if Path(e.file).parent == workdir else e
+        for e in errors
     ]
     warnings: list[str] = []
     readme = None
@@ -253,4 +292,4 @@ def check_upload(zip_path: Path, gt_dir: Path, workdir: Path, limits: IntakeLimi
     n = sum(1 for p in workdir.iterdir() if p.suffix.lower() == ".npy")
     if errors:
         shutil.rmtree(workdir, ignore_errors=True)
-    return IntakeReport(ok=not errors, errors=errors, warnings=warnings, readme=readme, n_predictions=n)
+    return IntakeReport(ok=not errors, errors=errors, warnings=warnings, readme=readme, n_predictions=n, folder=folder)

@@ -18,7 +18,6 @@ import numpy as np
 from pydantic import BaseModel
 
 from harness.metrics.profiles import AIM22, MetricProfile
-from harness.metrics.reference import ssim_map_reference
 
 THRESHOLD = 0.978
 LUMA = np.array([0.299, 0.587, 0.114])
@@ -49,6 +48,9 @@ def _psnr(sq_err: np.ndarray, mask: np.ndarray, profile: MetricProfile) -> float
 
 
 def region_scores(gt: np.ndarray, pred: np.ndarray, mask: np.ndarray, profile: MetricProfile = AIM22) -> RegionScores:
+    """PSNR and SSIM of ``pred`` against ``gt`` inside the mask and outside it (see the module notes)."""
+    from harness.metrics.reference import ssim_map_reference  # scipy: only where a region is scored
+
     if mask.shape != gt.shape[:2] or gt.shape != pred.shape:
         raise ValueError(f"mask {mask.shape}, gt {gt.shape} and prediction {pred.shape} do not match")
     x = gt.astype(np.float64) / profile.normaliser

@@ -1,5 +1,1 @@
-"""The ``harness`` command line."""
-
-from harness.cli.main import app
-
-__all__ = ["app"]
+"""The offline command line (score, data, analyze, team, submit); see ``harness.cli.app``."""

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 
 
@@ -46,6 +45,7 @@ def analyze(
     next entry, and significance groups (entries in one group cannot be told apart).
     Exit codes: 0 done, 2 unusable input.
     """
+    import numpy as np
     from rich.console import Console
     from rich.table import Table
 

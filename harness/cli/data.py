@@ -18,7 +18,7 @@ def synth(
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same files).")] = 0,
 ) -> None:
     """Write a small synthetic ground-truth set and three imperfect prediction sets."""
-    from harness.synth import write_score_fixture
+    from harness.sim.synth import write_score_fixture
 
     dirs = write_score_fixture(out, n_images=n_images, size=(size, size), seed=seed)
     for name, d in dirs.items():
@@ -42,10 +42,18 @@ def demo(
     """Build the demo challenge (tracks s7 and p20; splits train, test1, test2) from real captures and photos."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from harness.demo import build_demo
+    from harness.challenge import ChallengeLayout
     from harness.settings import get_settings
+    from harness.sim.demo import build_demo
+    from harness.sim.sources import DEFAULT_ROOT, available
 
     root = out if out is not None else get_settings().data_dir
+    if not available(DEFAULT_ROOT):
+        typer.echo(
+            f"warning: no real sensor captures found in {DEFAULT_ROOT} (HARNESS_RAW_CAPTURES_DIR): "
+            "the demo's ground truth comes from scikit-image's photographs alone",
+            err=True,
+        )
     with Progress(
         TextColumn("building demo"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True
     ) as progress:
@@ -56,8 +64,9 @@ def demo(
             scale=scale,
             on_progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
-    n = len((path / "MANIFEST.sha256").read_text().splitlines())
-    typer.echo(f"wrote {path} ({n} files; sha256 of each in MANIFEST.sha256)")
+    manifest = ChallengeLayout(path).manifest
+    n = len(manifest.read_text().splitlines())
+    typer.echo(f"wrote {path} ({n} files; sha256 of each in {manifest.name})")
 
 
 @data_app.command("predict-naive")
@@ -68,8 +77,8 @@ def predict_naive(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the <stem>.npy predictions.")] = Path("preds"),
 ) -> None:
     """Predict a split with the trivial predictor (inverse gamma + mosaic): a floor to beat."""
-    from harness.challenge import load_challenge
-    from harness.naive import predict_split
+    from harness.challenge import ChallengeLayout, load_challenge
+    from harness.sim.naive import predict_split
 
     try:
         spec = load_challenge(challenge).track(track)
@@ -77,7 +86,7 @@ def predict_naive(
     except (OSError, KeyError) as exc:
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(2) from None
-    n = predict_split(challenge, spec, split, out)
+    n = predict_split(ChallengeLayout(challenge).split(track, split), spec, out)
     typer.echo(f"wrote {n} predictions to {out}")
 
 

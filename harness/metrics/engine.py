@@ -4,17 +4,23 @@ Agrees with :mod:`harness.metrics.reference` (the official recipe restated with 
 about 1e-15 per image; PSNR is bit-identical. Work is split into rectangles of the SSIM map
 and run on a thread pool (the numba kernel releases the GIL); partial sums are combined in a
 fixed order, so the result does not depend on the number of workers.
+
+Importing this module is cheap: numba and the compiled kernels (``_kernel``, cached on disk
+after the first run) are loaded when the first :class:`ScoringEngine` is made, so callers can
+read their inputs meanwhile.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 
-from harness.metrics import _kernel
 from harness.metrics.profiles import AIM22, MetricProfile, psnr_from_sse
 
 TILE_COLS = 96  # output pixels per work item, across (384 doubles a row); measured best of 32..256
@@ -41,6 +47,30 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
+
+
+@contextmanager
+def numba_without_blas_probe() -> Iterator[None]:
+    """Spare a short process numba's BLAS probe while the kernels load (about 0.2 s of its start).
+
+    The first time numba readies its compiler (loading cached kernels does), it imports
+    ``scipy.linalg`` only to learn whether a BLAS is there. These kernels use none. Without
+    the probe numba computes inner products (``np.correlate``, ``np.convolve``) with its own
+    loop instead of BLAS; ``np.dot`` and ``np.linalg`` in numba code still find the BLAS when
+    they are compiled. Meant for a process that imports nothing from ``scipy.linalg`` in
+    another thread meanwhile (``harness score``); once numba's compiler or scipy.linalg is
+    loaded it does nothing.
+    """
+    probe = "scipy.linalg.cython_blas"
+    if probe in sys.modules or "numba.np.arraymath" in sys.modules:
+        yield
+        return
+    sys.modules[probe] = None  # the import numba tries fails at once, before scipy.linalg is loaded
+    try:
+        yield
+    finally:
+        if probe in sys.modules and sys.modules[probe] is None:
+            del sys.modules[probe]
 
 
 def plan_items(h: int, w: int, profile: MetricProfile = AIM22) -> np.ndarray:
@@ -77,8 +107,11 @@ class ScoringEngine:
     """
 
     def __init__(self, profile: MetricProfile = AIM22, workers: int | None = None) -> None:
+        from harness.metrics import _kernel  # numba: imported by the first engine, not by importers
+
         if profile.radius != _kernel.RADIUS or profile.channels != 4:
             raise ValueError(f"the fast engine is compiled for radius {_kernel.RADIUS}, 4 channels")
+        self._kernel = _kernel
         self.profile = profile
         self.workers = max(1, workers or default_workers())
         self._weights = profile.gaussian_weights()
@@ -99,9 +132,9 @@ class ScoringEngine:
     def _chunk(self, g, p, items, out, sse_rows) -> int:
         if len(items):
             part = np.empty((len(items), 4))
-            _kernel.ssim_items(g, p, self._weights, items, self._c1, self._c2, part)
+            self._kernel.ssim_items(g, p, self._weights, items, self._c1, self._c2, part)
             out.append(part)
-        return int(_kernel.sse_rows(g, p, sse_rows[0], sse_rows[1]))
+        return int(self._kernel.sse_rows(g, p, sse_rows[0], sse_rows[1]))
 
     def submit(self, gt: np.ndarray, pred: np.ndarray) -> PendingScore:
         """Start scoring one pair; returns a handle whose ``result()`` is a :class:`PairScore`."""

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 class MetricProfile(BaseModel):
     """Constants of one official metric recipe.
 
-    Attributes mirror the recipe in DESIGN.md; a profile is immutable so a score row can
+    Attributes mirror the recipe in docs/ARCHITECTURE.md; a profile is immutable so a score row can
     record the profile name and trust that the numbers behind it never change.
     """
 

@@ -15,9 +15,9 @@ from baselines.infer import padded_forward, quantise, run_split, tiled_forward
 from baselines.protocol import measure, static_profile
 from baselines.train import train
 from baselines.weights import WeightsError, load_weights, save_weights, sha256_of
-from harness.challenge import load_challenge
-from harness.demo import demo_spec
+from harness.challenge import ChallengeLayout, load_challenge
 from harness.raw import unpack
+from harness.sim.demo import demo_spec
 
 FIVE = ["unet", "upi", "upi-calibrated", "cycleisp", "mialgo", "zeronoise"]
 TRACKS = {t.name: t for t in demo_spec().tracks}  # the real patch sizes: 504 (s7) and 496 (p20)
@@ -107,7 +107,8 @@ def test_tiles_join_seamlessly_for_a_local_network():
 @pytest.mark.parametrize("name", ["mialgo", "upi"])
 def test_full_resolution_images_are_cut_into_the_grid(name, rgb_challenge, tmp_path):
     """Whole-image inference (tiled) on the stitched test2 image, written as the 48 grid patches."""
-    spec = load_challenge(rgb_challenge / "challenges" / "demo")
+    chal = ChallengeLayout.under(rgb_challenge, "demo")
+    spec = load_challenge(chal.root)
     method = registry.get(name)
     track = spec.track("p20")
     model = method.build(track)
@@ -115,7 +116,7 @@ def test_full_resolution_images_are_cut_into_the_grid(name, rgb_challenge, tmp_p
     run = run_split(
         model,
         track,
-        rgb_challenge / "challenges" / "demo" / "p20" / "test2",
+        chal.split("p20", "test2"),
         out,
         multiple=method.card.multiple,
         device=torch.device("cpu"),
@@ -170,11 +171,11 @@ def test_every_augmented_crop_keeps_each_sample_under_its_rgb_pixel():
 
 
 def test_training_lowers_the_loss_and_is_deterministic(rgb_challenge, tmp_path):
-    root = rgb_challenge / "challenges" / "demo"
-    track = load_challenge(root).track("s7")
+    chal = ChallengeLayout.under(rgb_challenge, "demo")
+    track = load_challenge(chal.root).track("s7")
     method = registry.get("unet")
-    a = train(method, track, root, tmp_path / "a.safetensors", steps=25, seed=3, crop=32)
-    b = train(method, track, root, tmp_path / "b.safetensors", steps=25, seed=3, crop=32)
+    a = train(method, track, chal, tmp_path / "a.safetensors", steps=25, seed=3, crop=32)
+    b = train(method, track, chal, tmp_path / "b.safetensors", steps=25, seed=3, crop=32)
     assert a.steps == 25 and a.loss_last < 0.5 * a.loss_first
     assert a.sha256 == b.sha256 == sha256_of(tmp_path / "a.safetensors")
     assert (tmp_path / "a.safetensors.sha256").read_text().split()[0] == a.sha256
@@ -182,13 +183,13 @@ def test_training_lowers_the_loss_and_is_deterministic(rgb_challenge, tmp_path):
 
 def test_upi_calibrated_fits_the_train_split(rgb_challenge, tmp_path):
     """On data rendered with a plain gamma and no colour matrix, the fitted matrix is close to identity."""
-    root = rgb_challenge / "challenges" / "demo"
-    track = load_challenge(root).track("s7")
-    res = train(registry.get("upi-calibrated"), track, root, tmp_path / "u.safetensors")
+    chal = ChallengeLayout.under(rgb_challenge, "demo")
+    track = load_challenge(chal.root).track("s7")
+    res = train(registry.get("upi-calibrated"), track, chal, tmp_path / "u.safetensors")
     assert res.steps == 0 and res.fitted is not None
     a = np.array(res.fitted["ccm"]) * np.array(res.fitted["gains"])[:, None]
     assert np.abs(np.diag(a)).min() > 0.5  # each colour mostly from itself
-    assert len(train_pairs(root, "s7")) == 6
+    assert len(train_pairs(chal.split("s7", "train"))) == 6
 
 
 # --- weights ------------------------------------------------------------------------------------
@@ -311,9 +312,9 @@ def test_team_methods_shapes_on_p20_sizes(name):
 
 
 def test_ssdnet_trains_with_its_soft_supervision_loss(rgb_challenge, tmp_path):
-    root = rgb_challenge / "challenges" / "demo"
+    chal = ChallengeLayout.under(rgb_challenge, "demo")
     res = train(
-        registry.get("ssdnet"), load_challenge(root).track("s7"), root, tmp_path / "s.safetensors", steps=2, crop=32
+        registry.get("ssdnet"), load_challenge(chal.root).track("s7"), chal, tmp_path / "s.safetensors", steps=2, crop=32
     )
     assert res.steps == 2 and all(np.isfinite(res.losses)) and all(0 < v < 1 for v in res.losses)
 
@@ -322,8 +323,8 @@ def test_mbispld_is_sized_like_the_paper_and_trains(rgb_challenge, tmp_path):
     method = registry.get("mbispld")
     used = static_profile(method.build(TRACKS["s7"]), 504, method.card.multiple)[0]
     assert used == pytest.approx(590_000, rel=0.02)  # the paper: ~0.59 M (its exact design is unknown)
-    root = rgb_challenge / "challenges" / "demo"
-    res = train(method, load_challenge(root).track("p20"), root, tmp_path / "m.safetensors", steps=20, crop=32)
+    chal = ChallengeLayout.under(rgb_challenge, "demo")
+    res = train(method, load_challenge(chal.root).track("p20"), chal, tmp_path / "m.safetensors", steps=20, crop=32)
     assert res.loss_last < res.loss_first
 
 

@@ -11,8 +11,7 @@ import pytest
 from baselines import registry, reported
 from harness.challenge import load_challenge, save_challenge
 from leaderboard.launch import start_server, stop_server
-from tests.baselines.test_runs import data_dir, env_for  # noqa: F401  (fixture)
-from tests.leaderboard.test_browser import ARTIFACTS, browser  # noqa: F401  (fixture)
+from tests.support import ARTIFACTS, env_for
 
 REPORT_ONLY = {  # the figures: params (M), runtime (ms), GPU
     "NOAHTCV": (5.6, 25, "V100"),
@@ -74,13 +73,13 @@ splits = ["test1", "test2"]
 def test_a_bad_table_is_refused_naming_the_file_and_the_problem(tmp_path, body, problem):
     path = tmp_path / "mine.toml"
     path.write_text(body)
-    with pytest.raises(reported.ReferenceError) as err:
+    with pytest.raises(reported.ReferenceTableError) as err:
         reported.load("aim2022", path)
     assert str(path) in str(err.value) and problem in str(err.value)
 
 
 def test_unknown_table_names_the_shipped_ones():
-    with pytest.raises(reported.ReferenceError, match="shipped: aim2022"):
+    with pytest.raises(reported.ReferenceTableError, match="shipped: aim2022"):
         reported.load("nope")
 
 
@@ -98,13 +97,12 @@ def filled_copy(path):
     return path
 
 
-def test_the_leaderboard_shows_reported_rows_beside_the_measured_ones(data_dir, browser, tmp_path):  # noqa: F811
+def test_the_leaderboard_shows_reported_rows_beside_the_measured_ones(data_dir, browser, tmp_path):
     from playwright.sync_api import expect
 
     from harness.settings import Settings
-    from leaderboard.baselines import run_baseline, train_baseline
-    from leaderboard.db import init_db, make_engine
-    from leaderboard.service import Service
+    from leaderboard.context import build_context
+    from leaderboard.db import make_engine
 
     chal = data_dir / "challenges" / "demo"
     spec = load_challenge(chal)
@@ -113,11 +111,10 @@ def test_the_leaderboard_shows_reported_rows_beside_the_measured_ones(data_dir, 
     override = filled_copy(tmp_path / "aim2022-filled.toml")
 
     engine = make_engine(f"sqlite:///{data_dir / 'harness.db'}")
-    init_db(engine)
     try:
-        service = Service(Settings(data_dir=data_dir, workers=1, reference_file=override), engine)
-        train_baseline(service, "zeronoise", "s7", steps=1)
-        run = run_baseline(service, "zeronoise", "s7", "test1", device="cpu")
+        service = build_context(Settings(data_dir=data_dir, workers=1, reference_file=override), engine)
+        service.baselines.train("zeronoise", "s7", steps=1)
+        run = service.baselines.run("zeronoise", "s7", "test1", device="cpu")
     finally:
         engine.dispose()
 
@@ -158,7 +155,7 @@ def test_the_leaderboard_shows_reported_rows_beside_the_measured_ones(data_dir, 
         stop_server(proc)
 
 
-def test_a_challenge_without_a_reference_table_has_none(data_dir):  # noqa: F811
+def test_a_challenge_without_a_reference_table_has_none(data_dir):
     env = env_for(data_dir)
     proc, base = start_server(env, data_dir / "server.log")
     try:

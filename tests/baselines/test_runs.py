@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -14,28 +13,13 @@ import pytest
 import sqlalchemy as sa
 
 from leaderboard.launch import start_server, stop_server
-
-ORG = "org-token"
-
-
-@pytest.fixture
-def data_dir(rgb_challenge, tmp_path):
-    d = tmp_path / "data"
-    shutil.copytree(rgb_challenge, d)
-    return d
-
-
-def env_for(data_dir) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")}
-    env.update(
-        HARNESS_DATA_DIR=str(data_dir), HARNESS_ORGANIZER_TOKEN=ORG, HARNESS_WORKERS="1", HARNESS_JOB_HEARTBEAT_S="0.5"
-    )
-    return env
+from tests.support import BASELINE_ORG as ORG
+from tests.support import env_for
 
 
 def harness(env, *args) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "harness", *args], env=env, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "leaderboard", *args], env=env, capture_output=True, text=True, timeout=600
     )
 
 
@@ -135,18 +119,16 @@ def test_train_run_record_and_show(data_dir):
 def test_each_team_method_trains_runs_and_lands_on_the_leaderboard(name, track, data_dir):
     """End to end at tiny size on the CPU: train a step, run p20/test1, score, record, read it back."""
     from harness.settings import Settings
-    from leaderboard.baselines import run_baseline, train_baseline
-    from leaderboard.db import init_db, make_engine
-    from leaderboard.service import Service
+    from leaderboard.context import build_context
+    from leaderboard.db import make_engine
 
     settings = Settings(data_dir=data_dir, workers=1)
     engine = make_engine(f"sqlite:///{data_dir / 'harness.db'}")
-    init_db(engine)
-    service = Service(settings, engine)
+    service = build_context(settings, engine)
     try:
-        trained = train_baseline(service, name, track, steps=1)
+        trained = service.baselines.train(name, track, steps=1)
         assert trained.steps == 1 and len(trained.sha256) == 64
-        result = run_baseline(service, name, track, "test1", device="cpu")
+        result = service.baselines.run(name, track, "test1", device="cpu")
         assert result.status == "scored" and result.n_images == 3
         from baselines import registry
 
@@ -157,7 +139,7 @@ def test_each_team_method_trains_runs_and_lands_on_the_leaderboard(name, track, 
         from sqlmodel import Session
 
         with Session(engine) as session:
-            rows = service.leaderboard(session, track, "test1", organiser=True)
+            rows = service.ranking.leaderboard(session, track, "test1", organiser=True)
         row = next(r for r in rows if r.team == f"baseline: {name}")
         assert row.baseline.params == result.measurement.params and row.rank is None
     finally:

@@ -9,7 +9,7 @@ from torch import nn
 from baselines import registry
 from baselines.blocks import mosaic_rggb
 from baselines.tta import TRANSFORMS, DihedralTTA, predict_transformed
-from harness.demo import demo_spec
+from harness.sim.demo import demo_spec
 
 
 class PerPixel(nn.Module):

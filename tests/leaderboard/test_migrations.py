@@ -10,14 +10,14 @@ from sqlmodel import SQLModel
 
 from leaderboard.db import init_db, make_engine
 from leaderboard.migrate import alembic_config
-from tests.leaderboard.test_api import _postgres_url, drop_postgres
+from tests.support import drop_postgres, postgres_url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'm.db'}"
-    return _postgres_url()
+    return postgres_url()
 
 
 def test_migrations_match_models_and_rerun_cleanly(url):

@@ -17,10 +17,13 @@ from fastapi.responses import Response
 
 from harness.analysis.compare import comparison_png
 from harness.analysis.plots import Point, distribution_plot, efficiency_plot
-from harness.camera import read_rgb
 from harness.npyio import NpyError, read_raw
-from leaderboard.api.deps import CallerDep, ServiceDep, SessionDep
-from leaderboard.models import LeaderboardRow
+from harness.rgbio import read_rgb
+from leaderboard.api.deps import CallerDep, CtxDep, SessionDep
+from leaderboard.context import Context
+from leaderboard.models import utcnow
+from leaderboard.schemas import LeaderboardRow
+from submissions.intake import prediction_member
 
 router = APIRouter(prefix="/api/analysis", tags=["analysis"])
 
@@ -28,14 +31,10 @@ MEDIA = {"png": "image/png", "svg": "image/svg+xml"}
 MAX_COMPARED = 6
 
 
-def _rows(service, session, track: str, split: str | None, organiser: bool) -> tuple[str, list[LeaderboardRow]]:
-    try:
-        spec = service.spec.track(track)
-        name = split or next(s.name for s in spec.splits if s.kind == "test")
-        spec.split(name)
-    except (KeyError, StopIteration):
-        raise HTTPException(404, f"no split {split!r} in track {track!r}") from None
-    return name, service.leaderboard(session, track, name, organiser)
+def _rows(ctx: Context, session, track: str, split: str | None, organiser: bool) -> tuple[str, list[LeaderboardRow]]:
+    name = split or ctx.challenge.default_split(track)
+    ctx.challenge.split(track, name)
+    return name, ctx.ranking.leaderboard(session, track, name, organiser)
 
 
 def _label(row: LeaderboardRow) -> str:
@@ -43,10 +42,10 @@ def _label(row: LeaderboardRow) -> str:
 
 
 @router.get("/{track}/images")
-def images(track: str, service: ServiceDep, session: SessionDep, caller: CallerDep, split: str | None = None) -> dict:
+def images(track: str, ctx: CtxDep, session: SessionDep, caller: CallerDep, split: str | None = None) -> dict:
     """The split's image names (for choosing a comparison) and its entries, best first."""
-    name, rows = _rows(service, session, track, split, caller.organiser)
-    names = sorted(p.stem for p in service.gt_dir(track, name).glob("*.npy"))
+    name, rows = _rows(ctx, session, track, split, caller.organiser)
+    names = ctx.challenge.files(track, name).image_names()
     return {
         "split": name,
         "images": names,
@@ -59,15 +58,15 @@ def plot(
     track: str,
     kind: Literal["psnr-distribution", "psnr-vs-runtime", "psnr-vs-params"],
     fmt: Literal["png", "svg"],
-    service: ServiceDep,
+    ctx: CtxDep,
     session: SessionDep,
     caller: CallerDep,
     split: str | None = None,
 ) -> Response:
-    name, rows = _rows(service, session, track, split, caller.organiser)
+    name, rows = _rows(ctx, session, track, split, caller.organiser)
     title = f"{track} / {name}"
     if kind == "psnr-distribution":
-        per_image = service.per_image_psnr(session, [r.submission_id for r in rows])
+        per_image = ctx.ranking.per_image_psnr(session, [r.submission_id for r in rows])
         data = distribution_plot([(_label(r), per_image[r.submission_id]) for r in rows], title=title, fmt=fmt)
     else:
         points: list[Point] = []
@@ -102,15 +101,15 @@ def plot(
     return Response(data, media_type=MEDIA[fmt], headers={"Cache-Control": "no-store"})
 
 
-def _prediction(service, submission_id: int, image: str, shape: tuple[int, ...]) -> np.ndarray:
+def _prediction(ctx: Context, submission_id: int, image: str, shape: tuple[int, ...]) -> np.ndarray:
     """One predicted image, read from the stored upload and checked like any submitted file."""
-    upload = service.uploads / str(submission_id) / "upload.zip"
+    upload = ctx.store.path(submission_id)
     with zipfile.ZipFile(upload) as zf:
-        members = [m for m in zf.infolist() if Path(m.filename).name == f"{image}.npy" and not m.is_dir()]
-        if len(members) != 1:
+        member = prediction_member(zf.infolist(), image)  # the very file intake paired and scoring read
+        if member is None:
             raise HTTPException(404, f"submission {submission_id} has no prediction {image}.npy")
         with tempfile.NamedTemporaryFile(suffix=".npy") as tmp:
-            with zf.open(members[0]) as src:
+            with zf.open(member) as src:
                 tmp.write(src.read(np.prod(shape) * 2 + 4096))
             tmp.flush()
             try:
@@ -123,17 +122,25 @@ def _prediction(service, submission_id: int, image: str, shape: tuple[int, ...])
 def compare(
     track: str,
     image: str,
-    service: ServiceDep,
+    ctx: CtxDep,
     session: SessionDep,
     caller: CallerDep,
     split: str | None = None,
     entries: str | None = Query(None, description="comma-separated submission ids (default: the top 4)"),
 ) -> Response:
-    """Input, ground truth and each entry rendered alike, error maps, zoomed crops of the worst window."""
-    name, rows = _rows(service, session, track, split, caller.organiser)
-    gt_path = service.gt_dir(track, name) / f"{image}.npy"
-    if "/" in image or "\\" in image or not gt_path.is_file():
-        raise HTTPException(404, f"no image {image!r} in {track}/{name}")
+    """Input, ground truth and each entry rendered alike, error maps, zoomed crops of the worst window.
+
+    The picture shows the ground truth: organisers may see it at any time, everyone else once the
+    split has closed (after its `closes` date); before that it answers 403.
+    """
+    name, rows = _rows(ctx, session, track, split, caller.organiser)
+    files = ctx.challenge.files(track, name)
+    if image not in set(files.image_names()):  # a name from the split's list, never a path built from input
+        raise HTTPException(404, f"no image {image[:80]!r} in {track}/{name}")
+    closes = ctx.challenge.split(track, name).closes
+    if not caller.organiser and (closes is None or utcnow() <= closes):
+        raise HTTPException(403, "comparisons show the ground truth: organisers only until the split closes")
+    gt_path = files.gt_of(image)
     by_id = {r.submission_id: r for r in rows}
     if entries:
         try:
@@ -148,11 +155,11 @@ def compare(
     if len(ids) > MAX_COMPARED:
         raise HTTPException(422, f"at most {MAX_COMPARED} entries at once")
     gt = np.load(gt_path, allow_pickle=False)
-    rgb_path = service.root / track / name / "rgb" / f"{image}.jpg"
-    rgb = read_rgb(rgb_path) if rgb_path.exists() else None
+    rgb_path = files.rgb_of(image)
+    rgb = read_rgb(rgb_path) if rgb_path is not None else None
     if rgb is not None and rgb.shape[:2] != (2 * gt.shape[0], 2 * gt.shape[1]):
         rgb = None
-    preds = [(_label(by_id[i]), _prediction(service, i, image, gt.shape)) for i in ids]
-    t = service.spec.track(track)
+    preds = [(_label(by_id[i]), _prediction(ctx, i, image, gt.shape)) for i in ids]
+    t = ctx.challenge.track(track)
     png = comparison_png(rgb, gt, preds, black=t.black, white=t.white)
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})

@@ -1,29 +1,44 @@
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Path
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
-from harness.jobs.app import GPU_QUEUE
+from baselines import registry
 from leaderboard import export
-from leaderboard.api.deps import OrganiserDep, ServiceDep, SessionDep
-from leaderboard.models import QueueState
+from leaderboard.api.deps import CtxDep, OrganiserDep, SessionDep
+from leaderboard.jobs.celery_app import GPU_QUEUE
+from leaderboard.schemas import QueueState, TeamPublic
 
 router = APIRouter(prefix="/api/organiser", tags=["organiser"])
 
+TeamId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
 
 @router.get("/queue", response_model=QueueState)
-def queue(service: ServiceDep, session: SessionDep, _org: OrganiserDep) -> QueueState:
+def queue(ctx: CtxDep, session: SessionDep, _org: OrganiserDep) -> QueueState:
     """Submissions per status, jobs per state and queue, running and failed jobs, workers alive."""
-    return QueueState(**service.queue_state(session))
+    return QueueState(**ctx.submissions.status_counts(session), **ctx.jobs.summary(session))
+
+
+@router.get("/teams", response_model=list[TeamPublic])
+def list_teams(ctx: CtxDep, session: SessionDep, _org: OrganiserDep) -> list[TeamPublic]:
+    """Registered teams (baselines left out), oldest first, with their approval."""
+    return [TeamPublic.model_validate(t, from_attributes=True) for t in ctx.teams.listing(session)]
+
+
+@router.post("/teams/{team_id}/approval", response_model=TeamPublic)
+def set_approval(team_id: TeamId, approved: bool, ctx: CtxDep, session: SessionDep, _org: OrganiserDep) -> TeamPublic:
+    """Approve a team (it may submit) or withdraw the approval (with HARNESS_REGISTRATION_APPROVAL)."""
+    return TeamPublic.model_validate(ctx.teams.set_approved(session, team_id, approved), from_attributes=True)
 
 
 @router.get("/export/{track}", response_class=PlainTextResponse)
 def export_track(
     track: str,
-    service: ServiceDep,
+    ctx: CtxDep,
     session: SessionDep,
     _org: OrganiserDep,
     format: Literal["csv", "md", "tex", "table2-md", "table2-tex"] = "csv",
@@ -31,11 +46,8 @@ def export_track(
     """The track's leaderboard, every split included, as CSV, Markdown or LaTeX (report Table 1, with
     bootstrap intervals and groups), or the report's Table 2 (input, epochs, ED/ENS/FR, params,
     runtime, GPU) beside the scores."""
-    try:
-        spec = service.spec.track(track)
-    except KeyError as exc:
-        raise HTTPException(404, str(exc.args[0])) from None
-    splits, rows = service.track_table(session, track, organiser=True)
+    spec = ctx.challenge.track(track)
+    splits, rows = ctx.ranking.track_table(session, track, organiser=True)
     if format == "csv":
         return PlainTextResponse(export.to_csv(splits, rows), media_type="text/csv")
     if format.startswith("table2-"):
@@ -71,23 +83,14 @@ class JobAccepted(BaseModel):
 
 
 @router.post("/baselines", response_model=JobAccepted, status_code=202)
-def run_baseline(
-    request: BaselineJobRequest, service: ServiceDep, session: SessionDep, _org: OrganiserDep
-) -> JobAccepted:
+def run_baseline(request: BaselineJobRequest, ctx: CtxDep, session: SessionDep, _org: OrganiserDep) -> JobAccepted:
     """Queue a baseline run (and its training, if asked) on the `gpu` queue; the row appears when it ends."""
-    from baselines import registry
-
-    try:
-        registry.get(request.method)
-        split = service.spec.track(request.track).split(request.split)
-    except KeyError as exc:
-        raise HTTPException(404, str(exc.args[0])) from None
-    if split.kind != "test":
-        raise HTTPException(400, f"split {request.split!r} is not a test split")
+    registry.get(request.method)
+    ctx.challenge.test_split(request.track, request.split)
     payload = request.model_dump(exclude_none=True)
     if request.train:
         payload["train"] = request.train.model_dump(exclude_none=True)
-    job = service.jobs.add(session, "baseline-run", payload=payload, queue=GPU_QUEUE)
+    job = ctx.jobs.add(session, "baseline-run", payload=payload, queue=GPU_QUEUE)
     session.commit()
-    service.jobs.send(job.id, job.kind, job.queue)
+    ctx.jobs.send(job.id, job.kind, job.queue)
     return JobAccepted(job_id=job.id, queue=job.queue)

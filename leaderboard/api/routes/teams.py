@@ -1,14 +1,19 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
-from leaderboard.api.deps import ServiceDep, SessionDep
-from leaderboard.models import TeamCreate, TeamCreated
+from leaderboard.api.deps import CtxDep, SessionDep
+from leaderboard.schemas import TeamCreate, TeamCreated
 
 router = APIRouter(prefix="/api/teams", tags=["teams"])
 
 
 @router.post("", status_code=201, response_model=TeamCreated)
-def register_team(body: TeamCreate, service: ServiceDep, session: SessionDep) -> TeamCreated:
-    """Register a team; the token in the answer is shown once and authorises its submissions."""
-    return service.register_team(session, body.name)
+def register_team(body: TeamCreate, request: Request, ctx: CtxDep, session: SessionDep) -> TeamCreated:
+    """Register a team; the token in the answer is shown once and authorises its submissions.
+
+    Limited per client address and hour (429 past it); where the organisers approve new teams,
+    `approved` is false until they do (submissions are refused until then).
+    """
+    client = request.client.host if request.client else None
+    return ctx.teams.register(session, body.name, client)

@@ -1,0 +1,146 @@
+"""A method's run without the leaderboard: where its weights live, its model on a device,
+training it on a challenge, predicting and measuring a split.
+
+``leaderboard.services.baseline_runs`` records such runs as leaderboard rows; the CLI's
+``baselines train`` / ``measure`` use these functions directly.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from pydantic import BaseModel
+
+from baselines import registry
+from baselines.infer import SplitRun, run_split
+from baselines.protocol import Measurement, measure
+from baselines.train import TrainResult, train
+from baselines.weights import WeightsError, load_weights
+from harness.challenge import ChallengeLayout, TrackSpec
+
+log = logging.getLogger("harness.baselines")
+
+
+class RunResult(BaseModel):
+    method: str
+    track: str
+    split: str
+    mode: str
+    submission_id: int | None
+    status: str
+    psnr: float | None = None
+    ssim: float | None = None
+    n_images: int = 0
+    weights_sha256: str | None
+    measurement: Measurement
+    seconds_per_input: float
+    preds_dir: str | None = None
+
+
+def weights_path(data_dir: Path, challenge: str, method: str, track: str) -> Path:
+    """Where a method's trained weights live (a variant such as ssdnet-tr uses its base method's)."""
+    method = registry.get(method).card.weights_of or method
+    return Path(data_dir) / "baselines" / challenge / method / f"{track}.safetensors"
+
+
+def pick_device(device: str | None) -> torch.device:
+    if device in (None, "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda: no CUDA device here")
+    return torch.device(device)
+
+
+def needs_weights(name: str) -> bool:
+    method = registry.get(name)
+    return method.card.kind == "learned" or method.fit is not None
+
+
+def train_method(
+    name: str,
+    track: TrackSpec,
+    layout: ChallengeLayout,
+    out: Path,
+    *,
+    steps: int | None = None,
+    epochs: float | None = None,
+    minutes: float | None = None,
+    seed: int = 0,
+    device: str | None = None,
+    on_progress: Callable | None = None,
+) -> TrainResult:
+    """Train (or fit) a method on the challenge's train split into ``out``."""
+    method = registry.get(name)
+    if method.card.weights_of:  # a variant (e.g. an ensemble) trains its base method's network
+        method = registry.get(method.card.weights_of)
+    return train(
+        method,
+        track,
+        layout,
+        out,
+        steps=steps,
+        epochs=epochs,
+        minutes=minutes,
+        seed=seed,
+        device=pick_device(device),
+        on_progress=on_progress,
+    )
+
+
+def load_model(name: str, track: TrackSpec, weights: Path, *, explicit: bool, device: torch.device):
+    """The method's model on ``device`` with its weights (learned and fitted methods must have some).
+
+    ``explicit``: the caller named ``weights`` (load it even for a method that needs none).
+    Returns (method, model, weights sha256 or None, training steps or None).
+    """
+    method = registry.get(name)
+    model = method.build(track)
+    digest, steps = None, None
+    if explicit or needs_weights(name):
+        if not weights.exists():
+            raise WeightsError(
+                f"{name} has no weights for track {track.name} ({weights}); train it first: "
+                f"harness baselines train {name} --track {track.name} --minutes 2"
+            )
+        meta, digest = load_weights(model, weights)
+        steps = int(meta["steps"]) if str(meta.get("steps", "")).isdigit() else None
+    return method, model.to(device).eval(), digest, steps
+
+
+def predict_split(
+    name: str,
+    model,
+    track: TrackSpec,
+    layout: ChallengeLayout,
+    split: str,
+    preds: Path,
+    *,
+    device: torch.device,
+    mode: str | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> tuple[str, Measurement, SplitRun]:
+    """Measure the model by the protocol, then predict every input of a test split into ``preds``.
+
+    Returns (mode used, measurement with the full-image runtime of this run where mode is full, timings).
+    """
+    card = registry.get(name).card
+    if track.split(split) not in track.test_splits:  # an unknown split raises NotFound here
+        raise ValueError(f"split {split!r} is not a test split")
+    files = layout.split(track.name, split)
+    has_full = files.has_full
+    mode = mode or ("full" if has_full and card.full_resolution else "patches")
+    if mode == "full" and not has_full:
+        raise ValueError(f"{track.name}/{split} has no full-resolution images")
+    measurement = measure(model, method=name, track=track, device=device, multiple=card.multiple)
+    expected = card.expected_params.get(track.name)
+    if expected is not None and measurement.params != expected:
+        log.warning("%s/%s: %d parameters measured, %d expected", name, track.name, measurement.params, expected)
+    run = run_split(
+        model, track, files, preds, multiple=card.multiple, device=device, mode=mode, on_progress=on_progress
+    )
+    if mode == "full":
+        measurement.runtime_full_ms = sum(run.seconds) / max(1, len(run.seconds)) * 1000
+    return mode, measurement, run

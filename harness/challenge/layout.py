@@ -1,0 +1,122 @@
+"""Where a challenge keeps its files: the one place that knows paths inside a challenge folder.
+
+```
+<root>/challenge.toml
+<root>/MANIFEST.sha256                       sha256 of every file (generated challenges)
+<root>/frames.json                           provenance of every patch (generated challenges)
+<root>/<track>/<split>/rgb/<stem>.jpg        inputs (public)
+<root>/<track>/<split>/gt/<stem>.npy         ground truth of a test split (never served)
+<root>/<track>/<split>/raw/<stem>.npy        RAW of a training split
+<root>/<track>/<split>/full/{rgb,gt}/...     full-resolution images of a split that has them
+```
+
+Readers and writers both go through these classes (``rgb_of`` finds an input whatever its
+suffix, ``rgb_path`` names where one is written), so nothing else spells a folder name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.challenge.spec import FILENAME
+
+RGB_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+
+@dataclass(frozen=True)
+class SplitLayout:
+    """The folders of one split."""
+
+    root: Path
+
+    @property
+    def rgb(self) -> Path:
+        return self.root / "rgb"
+
+    @property
+    def gt(self) -> Path:
+        return self.root / "gt"
+
+    @property
+    def raw(self) -> Path:
+        return self.root / "raw"
+
+    @property
+    def full(self) -> SplitLayout:
+        return SplitLayout(self.root / "full")
+
+    @property
+    def has_full(self) -> bool:
+        return self.full.rgb.is_dir()
+
+    def rgb_files(self) -> list[Path]:
+        """The split's inputs, sorted by name."""
+        if not self.rgb.is_dir():
+            return []
+        return sorted(p for p in self.rgb.iterdir() if p.suffix.lower() in RGB_SUFFIXES and p.is_file())
+
+    def rgb_of(self, stem: str) -> Path | None:
+        """The input of one image (any accepted suffix), None when there is none."""
+        for suffix in RGB_SUFFIXES:
+            p = self.rgb / f"{stem}{suffix}"
+            if p.is_file():
+                return p
+        return None
+
+    def rgb_path(self, stem: str) -> Path:
+        """Where the input of ``stem`` is written (as JPEG); readers use :meth:`rgb_of`."""
+        return self.rgb / f"{stem}.jpg"
+
+    def rgb_file(self, stem: str, suffix: str) -> Path:
+        """Where the input of ``stem`` is written in its own format (``.jpg``, ``.jpeg`` or ``.png``)."""
+        if suffix.lower() not in RGB_SUFFIXES:
+            raise ValueError(f"inputs are {', '.join(RGB_SUFFIXES)}, not {suffix!r}")
+        return self.rgb / f"{stem}{suffix.lower()}"
+
+    def target_of(self, stem: str, kind: str) -> Path:
+        """The RAW of ``stem``: under ``raw/`` for a training split (``kind`` "train"), else ``gt/``."""
+        return self.raw_of(stem) if kind == "train" else self.gt_of(stem)
+
+    def gt_of(self, stem: str) -> Path:
+        return self.gt / f"{stem}.npy"
+
+    def raw_of(self, stem: str) -> Path:
+        return self.raw / f"{stem}.npy"
+
+    def raw_files(self) -> list[Path]:
+        """The RAW of a training split's pairs, sorted by name."""
+        return sorted(self.raw.glob("*.npy")) if self.raw.is_dir() else []
+
+    def gt_files(self) -> list[Path]:
+        return sorted(self.gt.glob("*.npy")) if self.gt.is_dir() else []
+
+    def image_names(self) -> list[str]:
+        """Names of the split's scored images (its ground truth), sorted."""
+        return [p.stem for p in self.gt_files()]
+
+
+@dataclass(frozen=True)
+class ChallengeLayout:
+    """The folders of a challenge under ``root`` (``DATA_DIR/challenges/<name>``)."""
+
+    root: Path
+
+    @classmethod
+    def under(cls, data_dir: Path, name: str) -> ChallengeLayout:
+        return cls(Path(data_dir) / "challenges" / name)
+
+    @property
+    def spec_file(self) -> Path:
+        return self.root / FILENAME
+
+    @property
+    def manifest(self) -> Path:
+        return self.root / "MANIFEST.sha256"
+
+    @property
+    def frames(self) -> Path:
+        return self.root / "frames.json"
+
+    def split(self, track: str, split: str) -> SplitLayout:
+        return SplitLayout(self.root / track / split)

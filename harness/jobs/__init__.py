@@ -1,1 +1,0 @@
-"""Jobs: the Celery application, its tasks, the worker command."""

@@ -1,0 +1,106 @@
+"""Pairing a prediction folder with its ground truth, by file name alone (no data is read).
+
+Files are paired by stem against the ground-truth set, never by position. Missing and
+unexpected files are reported per file; ``readme.txt`` (any case) is picked out. Both the
+offline scorer and the upload intake use these, so an upload is judged by the same rules.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from harness.npyio import ErrorCode, FileError
+
+README_NAME = "readme.txt"
+IGNORED_NAMES = {"__MACOSX", "Thumbs.db", "desktop.ini"}
+
+
+def natural_key(stem: str) -> list:
+    """Sort key that puts ``img_2`` before ``img_10``."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", stem)]
+
+
+def _visible(p: Path) -> bool:
+    return not p.name.startswith(".") and p.name not in IGNORED_NAMES
+
+
+def list_ground_truth(gt_dir: Path) -> tuple[dict[str, Path], list[FileError]]:
+    """Stems of the ground-truth set, in natural order."""
+    if not gt_dir.is_dir():
+        return {}, [
+            FileError(
+                file=str(gt_dir),
+                code=ErrorCode.NOT_A_DIRECTORY,
+                message=f"{gt_dir}: ground-truth folder does not exist",
+            )
+        ]
+    files = sorted(
+        (p for p in gt_dir.iterdir() if _visible(p) and p.suffix.lower() == ".npy" and p.is_file()),
+        key=lambda p: natural_key(p.stem),
+    )
+    if not files:
+        return {}, [
+            FileError(file=str(gt_dir), code=ErrorCode.EMPTY_SET, message=f"{gt_dir}: no .npy ground-truth files")
+        ]
+    return {p.stem: p for p in files}, []
+
+
+def pair_files(pred_dir: Path, gt: dict[str, Path]) -> tuple[dict[str, Path], Path | None, list[FileError]]:
+    """Match prediction files to ground-truth stems; report missing and unexpected files."""
+    errors: list[FileError] = []
+    if not pred_dir.is_dir():
+        return (
+            {},
+            None,
+            [
+                FileError(
+                    file=str(pred_dir),
+                    code=ErrorCode.NOT_A_DIRECTORY,
+                    message=f"{pred_dir}: prediction folder does not exist",
+                )
+            ],
+        )
+    preds: dict[str, Path] = {}
+    readme = None
+    for p in sorted(pred_dir.iterdir(), key=lambda p: natural_key(p.name)):
+        if not _visible(p):
+            continue
+        if p.name.lower() == README_NAME and p.is_file():
+            readme = p
+        elif p.is_dir():
+            errors.append(
+                FileError(
+                    file=str(p),
+                    code=ErrorCode.EXTRA_FILE,
+                    message=f"{p.name}: unexpected folder; predictions must sit directly in {pred_dir.name}",
+                )
+            )
+        elif p.suffix.lower() != ".npy":
+            errors.append(
+                FileError(
+                    file=str(p),
+                    code=ErrorCode.EXTRA_FILE,
+                    message=f"{p.name}: unexpected file; only <image>.npy predictions and readme.txt belong here",
+                )
+            )
+        elif p.stem not in gt:
+            errors.append(
+                FileError(
+                    file=str(p),
+                    code=ErrorCode.EXTRA_FILE,
+                    message=f"{p.name}: no ground-truth image is named {p.stem!r}",
+                )
+            )
+        else:
+            preds[p.stem] = p
+    for stem in gt:
+        if stem not in preds:
+            errors.append(
+                FileError(
+                    file=str(pred_dir / f"{stem}.npy"),
+                    code=ErrorCode.MISSING_PREDICTION,
+                    message=f"{stem}.npy: prediction is missing",
+                )
+            )
+    return preds, readme, errors

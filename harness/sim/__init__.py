@@ -1,0 +1,1 @@
+"""Simulated cameras and the demo challenge built with them (not needed by real challenges)."""

@@ -1,0 +1,3 @@
+from leaderboard.cli import app
+
+app()

@@ -1,0 +1,38 @@
+"""The ``harness`` console script: every command group mounted on the offline app."""
+
+from __future__ import annotations
+
+import typer
+
+from harness.cli.app import build_app
+from leaderboard.cli.baselines import baselines_app
+from leaderboard.cli.jobs import jobs_app, worker
+
+app = build_app()
+app.command("worker")(worker)
+app.add_typer(jobs_app, name="jobs")
+app.add_typer(baselines_app, name="baselines")
+
+
+@app.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="Port."),
+    worker: bool | None = typer.Option(
+        None, "--worker/--no-worker", help="Also run a worker process (default: only with the embedded broker)."
+    ),
+) -> None:
+    """Serve the leaderboard and the submission API (HARNESS_* settings).
+
+    With the embedded broker (no HARNESS_BROKER_URL) a worker process runs beside it, so one
+    command serves and scores; with Redis or RabbitMQ, start workers with `harness worker`.
+    """
+    import uvicorn
+
+    from harness.settings import get_settings
+    from leaderboard.app import create_app
+
+    settings = get_settings()
+    if worker is not None:
+        settings = settings.model_copy(update={"serve_worker": worker})
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

@@ -1,0 +1,79 @@
+"""The composition root: settings, database engine, challenge, upload store, job queue and the
+services, built once per process and handed to whoever needs them (app, worker, CLI, tests).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from sqlalchemy.engine import Engine
+
+from harness.challenge import ChallengeLayout
+from harness.settings import Settings, database_url, get_settings
+from leaderboard.db import init_db, make_engine
+from leaderboard.jobs.queue import JobQueue
+from leaderboard.services.baseline_runs import BaselineRuns
+from leaderboard.services.challenge import Challenge
+from leaderboard.services.job_handlers import job_kinds
+from leaderboard.services.ranking import Ranking
+from leaderboard.services.reference import Reference
+from leaderboard.services.scoring import Scoring
+from leaderboard.services.splits import Splits
+from leaderboard.services.submissions import Submissions
+from leaderboard.services.teams import Teams
+from submissions.store import UploadStore
+
+
+@dataclass
+class Context:
+    settings: Settings
+    engine: Engine
+    challenge: Challenge
+    store: UploadStore
+    jobs: JobQueue
+    teams: Teams
+    splits: Splits
+    submissions: Submissions
+    scoring: Scoring
+    ranking: Ranking
+    reference: Reference
+    baselines: BaselineRuns
+
+
+def build_context(settings: Settings, engine: Engine | None = None, *, migrate: bool = True) -> Context:
+    """Everything the service needs, wired once (the database is created/migrated unless ``migrate=False``)."""
+    if engine is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(database_url(settings), settings.database_busy_timeout_s)
+    if migrate:
+        init_db(engine)
+    challenge = Challenge(ChallengeLayout.under(settings.data_dir, settings.challenge))
+    store = UploadStore(settings.data_dir / "submissions")
+    jobs = JobQueue(settings, engine)
+    teams = Teams(settings)
+    splits = Splits(challenge)
+    submissions = Submissions(settings, challenge, splits, store, jobs)
+    scoring = Scoring(settings, engine, challenge, splits, store)
+    baselines = BaselineRuns(settings, engine, challenge, teams, submissions, scoring)
+    jobs.kinds.update(job_kinds(scoring, baselines))
+    return Context(
+        settings=settings,
+        engine=engine,
+        challenge=challenge,
+        store=store,
+        jobs=jobs,
+        teams=teams,
+        splits=splits,
+        submissions=submissions,
+        scoring=scoring,
+        ranking=Ranking(challenge, splits),
+        reference=Reference(settings, challenge),
+        baselines=baselines,
+    )
+
+
+@cache
+def process_context() -> Context:
+    """The context of this process from the HARNESS_* environment (workers and CLI commands)."""
+    return build_context(get_settings())

@@ -1,0 +1,1 @@
+"""Jobs: the job table (truth), their kinds, the Celery app that carries them, workers."""

@@ -1,0 +1,325 @@
+"""The job table: creation, dispatch, claim, heartbeat, retry, reaping.
+
+The job table is the truth. A worker may run a job only after claiming it with a conditional
+update (queued -> running), so a message delivered twice runs once. A running job sends a
+heartbeat; when it stops (the worker died), the reaper puts the job back in the queue, or ends
+it ``failed`` once it has used its attempts. Every transition is a conditional update, so
+workers, reapers and the web process can all act at once without double work.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import socket
+import time
+from datetime import timedelta
+from functools import cached_property
+
+from sqlalchemy import delete, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, func, select
+
+from harness.settings import Settings
+from leaderboard.jobs.celery_app import CPU_QUEUE, TASK_FOR_KIND, is_embedded, make_celery
+from leaderboard.jobs.kinds import JobKind
+from leaderboard.models import Job, JobState, WorkerBeat, utcnow
+from leaderboard.schemas import JobPublic
+
+log = logging.getLogger("harness.jobs")
+
+PRUNE_EVERY_S = 600  # the broker's delivered rows are pruned once an hour old: no need to look every tick
+
+
+def worker_name() -> str:
+    """host:pid of this process (computed late: a forked process has its own pid)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _this_attempt(job: Job) -> list:
+    """Conditions that hold while ``job`` is still running the attempt we claimed (same worker, same number)."""
+    return [Job.id == job.id, Job.state == JobState.RUNNING, Job.worker == job.worker, Job.attempts == job.attempts]
+
+
+class JobQueue:
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self.settings = settings
+        self.engine = engine
+        self._pruned_at = -math.inf
+        # what each kind of job does; filled once by the composition root (leaderboard.context)
+        self.kinds: dict[str, JobKind] = {}
+
+    @cached_property
+    def celery(self):
+        return make_celery(self.settings)
+
+    # --- creation and dispatch ------------------------------------------------------------
+
+    def add(
+        self,
+        session: Session,
+        kind: str,
+        *,
+        submission_id: int | None = None,
+        payload: dict | None = None,
+        queue: str = CPU_QUEUE,
+    ) -> Job:
+        """A new queued job in the caller's transaction; ``send`` it after the commit."""
+        if kind not in TASK_FOR_KIND:
+            raise ValueError(f"unknown job kind {kind!r}")
+        job = Job(
+            kind=kind,
+            queue=queue,
+            submission_id=submission_id,
+            payload=payload or {},
+            max_attempts=self.settings.job_max_attempts,
+            # the caller sends it right after the commit; the reaper resends only if that send failed
+            dispatched_at=utcnow(),
+        )
+        session.add(job)
+        session.flush()
+        return job
+
+    def dispatch(self, job_id: int, *, countdown: float = 0) -> bool:
+        """Mark a queued job sent and send its message (the reaper and retries use this)."""
+        with Session(self.engine) as session:
+            res = session.exec(
+                update(Job).where(Job.id == job_id, Job.state == JobState.QUEUED).values(dispatched_at=utcnow())
+            )
+            session.commit()
+            if res.rowcount != 1:
+                return False
+            job = session.get(Job, job_id)
+            kind, queue = job.kind, job.queue
+        return self.send(job_id, kind, queue, countdown=countdown)
+
+    def send(self, job_id: int, kind: str, queue: str, *, countdown: float = 0) -> bool:
+        """Send a job's message; a broker that is down leaves the job queued for the reaper to resend.
+
+        Touches the database only when the broker cannot be reached (to have the reaper resend it).
+        """
+        try:
+            self.celery.send_task(TASK_FOR_KIND[kind], args=[job_id], queue=queue, countdown=countdown or None)
+        except Exception as exc:  # noqa: BLE001 - the job stays queued; the reaper sends it again
+            log.warning("job %d: could not reach the broker (%s); the reaper will resend it", job_id, exc)
+            self._mark_unsent(job_id)
+            return False
+        return True
+
+    def _mark_unsent(self, job_id: int) -> None:
+        """A job whose message never left: the reaper's next tick sends it."""
+        try:
+            with Session(self.engine) as session:
+                session.exec(
+                    update(Job).where(Job.id == job_id, Job.state == JobState.QUEUED).values(dispatched_at=None)
+                )
+                session.commit()
+        except Exception as exc:  # noqa: BLE001 - then it is resent after job_redispatch_s instead
+            log.warning("job %d: could not mark it unsent (%s)", job_id, exc)
+
+    # --- the worker side ------------------------------------------------------------------
+
+    def claim(self, job_id: int, worker: str) -> Job | None:
+        """Take a queued job for this worker; None when it is not queued (done, or someone has it)."""
+        now = utcnow()
+        with Session(self.engine) as session:
+            res = session.exec(
+                update(Job)
+                .where(Job.id == job_id, Job.state == JobState.QUEUED)
+                .values(
+                    state=JobState.RUNNING,
+                    attempts=Job.attempts + 1,
+                    worker=worker,
+                    started_at=now,
+                    heartbeat_at=now,
+                    finished_at=None,
+                )
+            )
+            session.commit()
+            if res.rowcount != 1:
+                return None
+            job = session.get(Job, job_id)
+            session.expunge(job)
+            return job
+
+    def beat(self, job: Job) -> bool:
+        """Report the job alive; False when it is no longer ours (reaped while we looked dead)."""
+        with Session(self.engine) as session:
+            res = session.exec(update(Job).where(*_this_attempt(job)).values(heartbeat_at=utcnow()))
+            session.commit()
+            return res.rowcount == 1
+
+    def finish(self, job: Job) -> bool:
+        with Session(self.engine) as session:
+            res = session.exec(
+                update(Job)
+                .where(*_this_attempt(job))
+                .values(state=JobState.SUCCEEDED, finished_at=utcnow(), last_error=None)
+            )
+            session.exec(
+                update(WorkerBeat).where(WorkerBeat.name == job.worker).values(jobs_done=WorkerBeat.jobs_done + 1)
+            )
+            session.commit()
+            return res.rowcount == 1
+
+    def retry_or_fail(self, job: Job, error: str, *, stale_before=None) -> JobState | None:
+        """End one attempt that went wrong: back to the queue, or ``failed`` once attempts are spent.
+
+        Conditional on the attempt still being the one we think (same worker and attempt
+        number, and for the reaper a heartbeat older than ``stale_before``); None if it was not.
+        """
+        conditions = _this_attempt(job)
+        if stale_before is not None:
+            conditions.append(col(Job.heartbeat_at) < stale_before)
+        final = job.attempts >= job.max_attempts
+        message = (
+            f"gave up after {job.attempts} attempt(s); last: {error}"
+            if final
+            else f"attempt {job.attempts} of {job.max_attempts}: {error}"
+        )
+        values = {"state": JobState.FAILED, "finished_at": utcnow()} if final else {"state": JobState.QUEUED}
+        with Session(self.engine) as session:
+            res = session.exec(update(Job).where(*conditions).values(last_error=message, **values))
+            session.commit()
+        if res.rowcount != 1:
+            return None
+        kind = self.kinds.get(job.kind)
+        if final:
+            log.error("job %d (%s) failed: %s", job.id, job.kind, message)
+            if kind:
+                kind.on_failed(job, message)
+            return JobState.FAILED
+        log.warning("job %d (%s) requeued: %s", job.id, job.kind, message)
+        if kind:
+            kind.on_requeue(job)
+        self.dispatch(job.id, countdown=min(60.0, 2.0**job.attempts))
+        return JobState.QUEUED
+
+    # --- the reaper -----------------------------------------------------------------------
+
+    def reap(self) -> dict[str, int]:
+        """Requeue (or fail) jobs whose heartbeat stopped; resend queued jobs nobody took."""
+        now = utcnow()
+        stale_before = now - timedelta(seconds=self.settings.job_stale_s)
+        with Session(self.engine) as session:
+            lost = session.exec(
+                select(Job).where(Job.state == JobState.RUNNING, col(Job.heartbeat_at) < stale_before)
+            ).all()
+            for job in lost:
+                session.expunge(job)
+            resend_before = now - timedelta(seconds=self.settings.job_redispatch_s)
+            idle = session.exec(
+                select(Job.id).where(
+                    Job.state == JobState.QUEUED,
+                    (col(Job.dispatched_at).is_(None)) | (col(Job.dispatched_at) < resend_before),
+                )
+            ).all()
+        counts = {"requeued": 0, "failed": 0, "resent": 0}
+        for job in lost:
+            silent = (now - job.heartbeat_at).total_seconds()
+            error = f"worker {job.worker} was lost (no heartbeat for {silent:.0f} s)"
+            state = self.retry_or_fail(job, error, stale_before=stale_before)
+            if state == JobState.QUEUED:
+                counts["requeued"] += 1
+            elif state == JobState.FAILED:
+                counts["failed"] += 1
+        for job_id in idle:
+            counts["resent"] += self.dispatch(job_id)
+        if is_embedded(self.settings) and time.monotonic() - self._pruned_at > PRUNE_EVERY_S:
+            self._pruned_at = time.monotonic()
+            self.prune_embedded_broker()
+        return counts
+
+    def prune_embedded_broker(self, older_than_s: float = 3600) -> None:
+        """The SQL transport keeps every delivered message; delete the old delivered ones."""
+        from kombu.transport.sqlalchemy.models import Message
+
+        channel_engine = None
+        try:
+            with self.celery.connection_for_write() as conn:
+                channel = conn.default_channel
+                channel_engine, _ = channel._open()
+                cutoff = utcnow().replace(tzinfo=None) - timedelta(seconds=older_than_s)
+                with channel_engine.begin() as db:
+                    db.execute(
+                        delete(Message.__table__).where(
+                            Message.__table__.c.visible.is_(False), Message.__table__.c.timestamp < cutoff
+                        )
+                    )
+        except Exception as exc:  # noqa: BLE001 - pruning is housekeeping; never let it stop the reaper
+            log.debug("broker pruning skipped: %s", exc)
+
+    # --- workers --------------------------------------------------------------------------
+
+    def record_worker(self, name: str, queues: str, concurrency: int, device: str) -> None:
+        host, _, pid = name.rpartition(":")
+        with Session(self.engine) as session:
+            beat = session.get(WorkerBeat, name)
+            if beat is None:
+                beat = WorkerBeat(
+                    name=name, host=host, pid=int(pid), queues=queues, concurrency=concurrency, device=device
+                )
+            beat.seen_at = utcnow()
+            session.add(beat)
+            session.commit()
+
+    def forget_worker(self, name: str) -> None:
+        with Session(self.engine) as session:
+            session.exec(delete(WorkerBeat).where(WorkerBeat.name == name))
+            session.commit()
+
+    # --- reading --------------------------------------------------------------------------
+
+    def summary(self, session: Session) -> dict:
+        now = utcnow()
+        alive_after = now - timedelta(seconds=self.settings.job_stale_s)
+        states = {s.value: 0 for s in JobState}
+        for state, n in session.exec(select(Job.state, func.count()).group_by(Job.state)).all():
+            states[JobState(state).value] = n
+        by_queue = dict(
+            session.exec(select(Job.queue, func.count()).where(Job.state == JobState.QUEUED).group_by(Job.queue)).all()
+        )
+        running = session.exec(select(Job).where(Job.state == JobState.RUNNING).order_by(col(Job.id))).all()
+        failed = session.exec(
+            select(Job).where(Job.state == JobState.FAILED).order_by(col(Job.id).desc()).limit(10)
+        ).all()
+        workers = session.exec(
+            select(WorkerBeat).where(col(WorkerBeat.seen_at) >= now - timedelta(hours=1)).order_by(WorkerBeat.name)
+        ).all()
+        worker_rows = [
+            {
+                "name": w.name,
+                "queues": w.queues,
+                "device": w.device,
+                "concurrency": w.concurrency,
+                "seen_s_ago": (now - w.seen_at).total_seconds(),
+                "alive": w.seen_at >= alive_after,
+                "jobs_done": w.jobs_done,
+            }
+            for w in workers
+        ]
+        return {
+            "jobs": states,
+            "queued_by_queue": by_queue,
+            "running": [public_job(j, now) for j in running],
+            "failed_recent": [public_job(j, now) for j in failed],
+            "workers": worker_rows,
+            "worker_alive": any(w["alive"] for w in worker_rows),
+        }
+
+
+def public_job(job: Job, now=None) -> JobPublic:
+    now = now or utcnow()
+    return JobPublic(
+        id=job.id,
+        kind=job.kind,
+        queue=job.queue,
+        state=job.state,
+        submission_id=job.submission_id,
+        attempts=job.attempts,
+        max_attempts=job.max_attempts,
+        worker=job.worker,
+        heartbeat_s_ago=(now - job.heartbeat_at).total_seconds() if job.heartbeat_at else None,
+        last_error=job.last_error,
+    )

@@ -1,0 +1,173 @@
+"""The scoring job: validate a stored upload and score it against the split's ground truth.
+
+Every state change of a submission is a conditional update committed at once, so the database
+tells the truth at all times and, of two attempts racing, the late one never overwrites a result.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import tempfile
+from pathlib import Path
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from harness import __version__
+from harness.metrics import get_profile
+from harness.npyio import ErrorCode, FileError
+from harness.scoring import score_directories
+from harness.settings import Settings
+from leaderboard.models import ImageScore, Score, Status, Submission, utcnow
+from leaderboard.services.challenge import Challenge
+from leaderboard.services.splits import Splits
+from submissions.intake import IntakeLimits, check_upload
+from submissions.store import UploadStore, owner_gone, owner_tag
+
+ENDED = (Status.SCORED, Status.FAILED)
+
+
+class Scoring:
+    def __init__(self, settings: Settings, engine, challenge: Challenge, splits: Splits, store: UploadStore) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.challenge = challenge
+        self.splits = splits
+        self.store = store
+        # scratch folders of running jobs, in the data dir (never the system temp directory), named
+        # after their process so that a sweep removes exactly those whose process is gone
+        self.work_root = settings.data_dir / "work"
+
+    def fail(self, submission_id: int, message: str) -> None:
+        """A submission whose scoring job gave up: failed, with the reason shown to its team."""
+        err = FileError(file="upload.zip", code=ErrorCode.UNREADABLE, message=f"scoring failed: {message}")
+        with Session(self.engine) as session:
+            session.exec(
+                update(Submission)
+                .where(Submission.id == submission_id, Submission.status != Status.SCORED)
+                .values(status=Status.FAILED, updated_at=utcnow(), errors=[err.model_dump(mode="json")])
+            )
+            session.commit()
+
+    def sweep(self) -> list[Path]:
+        """Remove scratch folders whose process no longer runs (at start-up and on requeue)."""
+        removed = []
+        if self.work_root.is_dir():
+            for p in self.work_root.iterdir():
+                if owner_gone(p.name):
+                    shutil.rmtree(p, ignore_errors=True)
+                    removed.append(p)
+        return removed
+
+    def requeued(self, submission_id: int) -> None:
+        """An attempt was lost half-way: the submission waits again (and its dead scratch is swept)."""
+        self.sweep()
+        with Session(self.engine) as session:
+            session.exec(
+                update(Submission)
+                .where(
+                    Submission.id == submission_id,
+                    col(Submission.status).in_([Status.VALIDATING, Status.QUEUED, Status.SCORING]),
+                )
+                .values(status=Status.RECEIVED, updated_at=utcnow())
+            )
+            session.commit()
+
+    def _advance(self, session: Session, sub_id: int, status: Status, *, commit: bool = True, **fields) -> bool:
+        """Move an unfinished submission to ``status``; False if it has ended meanwhile."""
+        res = session.exec(
+            update(Submission)
+            .where(Submission.id == sub_id, col(Submission.status).not_in(list(ENDED)))
+            .values(status=status, updated_at=utcnow(), **fields)
+        )
+        if commit:
+            session.commit()
+        return res.rowcount == 1
+
+    def _ended(self, session: Session, sub_id: int) -> Status:
+        session.rollback()
+        return Status(session.exec(select(Submission.status).where(Submission.id == sub_id)).one())
+
+    def process(self, submission_id: int) -> Status:
+        """Validate and score one submission (idempotent: a scored one is left as it is)."""
+        with Session(self.engine) as session:
+            sub = session.get(Submission, submission_id)
+            if sub is None or sub.status in ENDED:
+                return sub.status if sub else Status.FAILED
+            sub_id, track, split, sha = sub.id, sub.track, sub.split, sub.upload_sha256
+            session.expunge(sub)
+            if not self._advance(session, sub_id, Status.VALIDATING):
+                return self._ended(session, sub_id)
+            self.work_root.mkdir(parents=True, exist_ok=True)
+            work = Path(tempfile.mkdtemp(prefix=f"{owner_tag()}sub-{sub_id}-", dir=self.work_root))
+            try:
+                return self._validate_and_score(session, sub_id, track, split, sha, work)
+            except Exception:
+                # not the submission's fault (a full disk, a lost database): the job runner
+                # records it and retries; after the last attempt the submission fails with it
+                session.rollback()
+                raise
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+
+    def _validate_and_score(self, session: Session, sub_id: int, track: str, split: str, sha: str, work: Path):
+        upload = self.store.path(sub_id)
+        if self.store.sha256(sub_id) != sha:
+            err = FileError(
+                file="upload.zip", code=ErrorCode.UNREADABLE, message="upload.zip: stored bytes changed since upload"
+            )
+            self._advance(session, sub_id, Status.FAILED, errors=[err.model_dump(mode="json")])
+            return self._ended(session, sub_id)
+        files = self.challenge.files(track, split)
+        report = check_upload(
+            upload, files.gt, work / "preds", IntakeLimits(max_upload_bytes=self.settings.max_upload_bytes)
+        )
+        fields = {"warnings": report.warnings, "readme": report.readme.model_dump() if report.readme else None}
+        if not report.ok:
+            errors = [e.model_dump(mode="json") for e in report.errors]
+            self._advance(session, sub_id, Status.FAILED, errors=errors, **fields)
+            return self._ended(session, sub_id)
+        if not self._advance(session, sub_id, Status.SCORING, **fields):
+            return self._ended(session, sub_id)
+        profile = get_profile(self.challenge.spec.profile)
+        # one pass: each file's header checked, read once, scored, region metrics from the same arrays
+        result = score_directories(
+            work / "preds",
+            files.gt,
+            profile=profile,
+            workers=self.settings.workers,
+            regions=files.rgb_of,
+            pred_label=report.label,
+        )
+        if not result.ok or result.psnr is None or math.isnan(result.psnr) or math.isnan(result.ssim):
+            self._advance(session, sub_id, Status.FAILED, errors=[e.model_dump(mode="json") for e in result.errors])
+            return self._ended(session, sub_id)
+        # the status change and the score rows land in one transaction, or not at all
+        if not self._advance(session, sub_id, Status.SCORED, commit=False, errors=[]):
+            return self._ended(session, sub_id)
+        session.exec(update(Score).where(Score.submission_id == sub_id, col(Score.current)).values(current=False))
+        score = Score(
+            submission_id=sub_id,
+            split=split,
+            psnr=result.psnr,
+            ssim=result.ssim,
+            n_images=result.n_images,
+            profile=profile.name,
+            harness_version=__version__,
+            gt_manifest_sha256=self.splits.gt_manifest(track, split),
+        )
+        session.add(score)
+        session.flush()
+        session.add_all(
+            ImageScore(
+                score_id=score.id,
+                name=i.name,
+                psnr=i.psnr,
+                ssim=i.ssim,
+                **(i.regions.model_dump() if i.regions else {}),
+            )
+            for i in result.images
+        )
+        session.commit()
+        return Status.SCORED

@@ -1,0 +1,206 @@
+"""Submissions: quotas, keeping an upload with its scoring job, re-scoring, what a caller may read."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import BinaryIO
+
+from sqlalchemy import update
+from sqlmodel import Session, col, func, select
+
+from harness.challenge import SplitSpec
+from harness.errors import Forbidden, LimitReached, NotFound
+from harness.settings import Settings
+from leaderboard.jobs.queue import JobQueue
+from leaderboard.models import ImageScore, Job, JobState, Score, Status, Submission, Team, facts_of, utcnow
+from leaderboard.schemas import ImageResult, SplitScore, SubmissionPublic
+from leaderboard.services.challenge import Challenge
+from leaderboard.services.splits import Splits
+from submissions.store import Received, UploadStore
+
+ACTIVE = (Status.RECEIVED, Status.VALIDATING, Status.QUEUED, Status.SCORING)
+
+
+class Submissions:
+    def __init__(
+        self, settings: Settings, challenge: Challenge, splits: Splits, store: UploadStore, jobs: JobQueue
+    ) -> None:
+        self.settings = settings
+        self.challenge = challenge
+        self.splits = splits
+        self.store = store
+        self.jobs = jobs
+
+    # --- writing ----------------------------------------------------------------------------
+
+    def check_open(self, team: Team, track: str, split: str) -> SplitSpec:
+        """Refuse early what no upload can change: an unknown or closed split, an unapproved team."""
+        split_spec = self.challenge.test_split(track, split)
+        if not team.approved:
+            raise Forbidden("your team waits for the organisers' approval before it can submit")
+        now = utcnow()
+        if split_spec.opens and now < split_spec.opens:
+            raise Forbidden(f"split {split!r} opens at {split_spec.opens.isoformat()}")
+        if split_spec.closes and now > split_spec.closes:
+            raise Forbidden(f"split {split!r} closed at {split_spec.closes.isoformat()}")
+        return split_spec
+
+    def submit(self, session: Session, team: Team, track: str, split: str, upload: BinaryIO, facts: dict) -> Submission:
+        """A team's upload to an open test split, within its limits (checked atomically with the insert)."""
+        split_spec = self.check_open(team, track, split)
+        return self.keep(session, team, track, split, upload, facts, limits=split_spec)
+
+    def _check_quota(self, session: Session, team: Team, track: str, split: str, split_spec: SplitSpec) -> None:
+        mine = (
+            select(func.count())
+            .select_from(Submission)
+            .where(Submission.team_id == team.id, Submission.track == track, Submission.split == split)
+        )
+        if session.exec(mine).one() >= split_spec.limit_total:
+            raise LimitReached(f"the total limit of {split_spec.limit_total} submissions to {track}/{split} is reached")
+        today = session.exec(
+            mine.where(Submission.created_at >= utcnow() - timedelta(days=1), Submission.status != Status.FAILED)
+        ).one()
+        if today >= split_spec.limit_per_day:
+            raise LimitReached(
+                f"the limit of {split_spec.limit_per_day} submissions per 24 h to {track}/{split} is reached "
+                "(failed ones do not count)"
+            )
+
+    def keep(
+        self,
+        session: Session,
+        team: Team,
+        track: str,
+        split: str,
+        upload: BinaryIO | Received,
+        facts: dict,
+        *,
+        limits: SplitSpec | None = None,
+        before_commit=None,
+        job: bool = True,
+    ) -> Submission:
+        """Keep the upload (immutable, hashed), record the submission and its scoring job, send the job.
+
+        ``upload`` is a stream (read here into the store's partial file) or an already received
+        upload. With ``limits`` the team's quota is counted and the row inserted in one short
+        transaction that holds the team's row lock (PostgreSQL) or the database's write lock
+        (SQLite), so concurrent uploads can never pass the same free slot.
+        ``before_commit(session, submission)`` adds rows that must land with the submission;
+        ``job=False`` records no job: the caller scores it in place (a baseline run).
+        """
+        if isinstance(upload, Received):
+            return self._record(session, team, track, split, upload, facts, limits, before_commit, job)
+        with self.store.receive(upload, self.settings.max_upload_bytes) as received:
+            return self._record(session, team, track, split, received, facts, limits, before_commit, job)
+
+    def _record(self, session, team, track, split, received: Received, facts, limits, before_commit, job) -> Submission:
+        session.rollback()  # nothing read before the lock may decide anything
+        if limits is not None:
+            # a write to the team's row first: PostgreSQL locks the row, SQLite takes its write lock
+            session.exec(update(Team).where(Team.id == team.id).values(token_sha256=Team.token_sha256))
+            self._check_quota(session, team, track, split, limits)
+        sub = Submission(
+            team_id=team.id,
+            challenge=self.challenge.name,
+            track=track,
+            split=split,
+            upload_sha256=received.sha256,
+            upload_bytes=received.size,
+            **facts,
+        )
+        session.add(sub)
+        session.flush()  # the id exists now, but no other session sees the row yet
+        queued = self.jobs.add(session, "score", submission_id=sub.id) if job else None
+        if before_commit:
+            before_commit(session, sub)
+        final = self.store.keep(received, sub.id)
+        try:
+            session.commit()  # only now can a worker claim it: the file is already in place
+        except Exception:
+            final.unlink(missing_ok=True)
+            raise
+        session.refresh(sub)
+        if queued is not None:
+            self.jobs.send(queued.id, queued.kind, queued.queue)
+        return sub
+
+    def rescore(self, session: Session, sub: Submission) -> Submission:
+        """Score the stored upload again (one job; asking twice while it waits adds nothing)."""
+        active = session.exec(
+            select(Job).where(Job.submission_id == sub.id, col(Job.state).in_([JobState.QUEUED, JobState.RUNNING]))
+        ).first()
+        if active is not None:
+            return sub
+        sub.status = Status.RECEIVED
+        sub.updated_at = utcnow()
+        session.add(sub)
+        job = self.jobs.add(session, "score", submission_id=sub.id)
+        session.commit()
+        session.refresh(sub)
+        self.jobs.send(job.id, job.kind, job.queue)
+        return sub
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def get(self, session: Session, submission_id: int) -> Submission:
+        sub = session.get(Submission, submission_id)
+        if sub is None:
+            raise NotFound("no such submission")
+        return sub
+
+    def listing(self, session: Session, team: Team | None) -> list[Submission]:
+        """A team's submissions (None: everyone's), newest first."""
+        query = select(Submission).order_by(col(Submission.id).desc())
+        if team is not None:
+            query = query.where(Submission.team_id == team.id)
+        return list(session.exec(query).all())
+
+    def public(self, session: Session, sub: Submission, organiser: bool, max_errors: int = 1000) -> SubmissionPublic:
+        team = session.get(Team, sub.team_id)
+        scores: dict[str, SplitScore] = {}
+        if self.splits.visible(session, sub.track, sub.split, organiser):
+            score = session.exec(select(Score).where(Score.submission_id == sub.id, Score.current)).first()
+            if score is not None:
+                scores[score.split] = SplitScore(psnr=score.psnr, ssim=score.ssim, n_images=score.n_images)
+        return SubmissionPublic(
+            id=sub.id,
+            team=team.name,
+            track=sub.track,
+            split=sub.split,
+            status=sub.status,
+            created_at=sub.created_at,
+            errors=(sub.errors or [])[:max_errors],
+            n_errors=len(sub.errors or []),
+            warnings=sub.warnings or [],
+            scores=scores,
+            description=sub.description,
+            **facts_of(sub),
+        )
+
+    def image_results(self, session: Session, sub: Submission, organiser: bool) -> list[ImageResult]:
+        """Per-image scores of the current scoring (only where the caller may see the split)."""
+        self.splits.require_visible(
+            session, sub.track, sub.split, organiser, "per-image results of a hidden split are not shown"
+        )
+        score = session.exec(select(Score).where(Score.submission_id == sub.id, Score.current)).first()
+        if score is None:
+            return []
+        rows = session.exec(
+            select(ImageScore).where(ImageScore.score_id == score.id).order_by(col(ImageScore.id))
+        ).all()
+        return [ImageResult(**r.model_dump(include=set(ImageResult.model_fields))) for r in rows]
+
+    def status_counts(self, session: Session) -> dict:
+        """Submissions per status and how long the oldest unfinished one has waited."""
+        counts = {s.value: 0 for s in Status}
+        for status, n in session.exec(select(Submission.status, func.count()).group_by(Submission.status)).all():
+            counts[Status(status).value] = n
+        oldest = session.exec(
+            select(func.min(Submission.created_at)).where(col(Submission.status).in_(list(ACTIVE)))
+        ).one()
+        waited = None
+        if oldest is not None:
+            oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=utcnow().tzinfo)
+            waited = (utcnow() - oldest).total_seconds()
+        return {"counts": counts, "oldest_waiting_s": waited}

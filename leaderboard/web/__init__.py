@@ -1,0 +1,1 @@
+"""HTML pages: Jinja templates and static assets served by the service."""
