@@ -72,6 +72,8 @@ class Submission(FactSheet, table=True):
     warnings: list = Field(default_factory=list, sa_column=Column(JSON))
     readme: dict | None = Field(default=None, sa_column=Column(JSON))
     description: str = ""
+    # predictions (a zip of .npy) or model (ONNX the harness runs, measures, and whose predictions it scores)
+    kind: str = Field(default="predictions", sa_column_kwargs={"server_default": "predictions"})
 
 
 class Score(SQLModel, table=True):
@@ -147,6 +149,28 @@ class BaselineRun(SQLModel, table=True):
     reported_params_m: float | None = None
     reported_runtime_ms: float | None = None
     reported_gpu: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ModelRun(SQLModel, table=True):
+    """A submitted model re-run by the harness: measured like the baselines, on the worker's device."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True, unique=True)
+    inputs: str  # patches | full (full-resolution images, cut into the track's grid)
+    params: int
+    params_constant: int = 0
+    macs_g_patch: float | None = None
+    runtime_patch_ms: float | None = None
+    runtime_full_ms: float | None = None
+    peak_memory_mb: float | None = None
+    device: str
+    device_name: str | None = None
+    onnxruntime_version: str | None = None
+    opset: int | None = None
+    network_isolated: bool = False
+    predictions_sha256: str  # the zip of its predictions, scored like an upload
+    report: dict = Field(default_factory=dict, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -105,8 +105,12 @@ class UploadStore:
         return removed
 
     def path(self, submission_id: int) -> Path:
-        """The stored zip of a submission."""
+        """The stored upload of a submission (a zip of predictions, or a model)."""
         return self.root / str(submission_id) / "upload.zip"
+
+    def predictions_path(self, submission_id: int) -> Path:
+        """The zip of the predictions a submitted model made on the harness's runner."""
+        return self.root / str(submission_id) / "predictions.zip"
 
     @contextmanager
     def receive(self, stream: BinaryIO, max_bytes: int) -> Iterator[Received]:
@@ -135,9 +139,10 @@ class UploadStore:
         final.chmod(0o444)
         return final
 
-    def sha256(self, submission_id: int) -> str:
+    @staticmethod
+    def sha256(path: Path) -> str:
         h = hashlib.sha256()
-        with open(self.path(submission_id), "rb") as f:
+        with open(path, "rb") as f:
             while chunk := f.read(CHUNK):
                 h.update(chunk)
         return h.hexdigest()

@@ -22,6 +22,7 @@ TASK_FOR_KIND = {
     "score": "harness.score_submission",
     "baseline-run": "harness.run_baseline",
     "baseline-train": "harness.train_baseline",
+    "model-run": "harness.run_model",
 }
 
 EMBEDDED_POLL_S = 0.2  # the SQLAlchemy transport polls its table; kombu's default is 1 s

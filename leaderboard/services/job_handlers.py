@@ -1,4 +1,4 @@
-"""The kinds of job and their handlers: scoring (queue cpu) and baseline runs (queue gpu).
+"""The kinds of job and their handlers: scoring (queue cpu), baseline and model runs (queue gpu).
 
 Baseline payload: method, track, split (run only), device, mode; "train": {steps | epochs | minutes, seed}.
 """
@@ -10,12 +10,13 @@ import logging
 from leaderboard.jobs.kinds import JobKind
 from leaderboard.models import Job
 from leaderboard.services.baseline_runs import BaselineRuns
+from leaderboard.services.model_runs import ModelRuns
 from leaderboard.services.scoring import Scoring
 
 log = logging.getLogger("harness.jobs")
 
 
-def job_kinds(scoring: Scoring, baselines: BaselineRuns) -> dict[str, JobKind]:
+def job_kinds(scoring: Scoring, baselines: BaselineRuns, models: ModelRuns) -> dict[str, JobKind]:
     def score(job: Job) -> None:
         scoring.process(job.submission_id)
 
@@ -24,6 +25,9 @@ def job_kinds(scoring: Scoring, baselines: BaselineRuns) -> dict[str, JobKind]:
 
     def score_requeued(job: Job) -> None:
         scoring.requeued(job.submission_id)
+
+    def model_run(job: Job) -> None:
+        models.process(job.submission_id)
 
     def train(job: Job) -> None:
         p = job.payload
@@ -40,6 +44,7 @@ def job_kinds(scoring: Scoring, baselines: BaselineRuns) -> dict[str, JobKind]:
 
     return {
         "score": JobKind(run=score, on_failed=score_failed, on_requeue=score_requeued),
+        "model-run": JobKind(run=model_run, on_failed=score_failed, on_requeue=score_requeued),
         "baseline-train": JobKind(run=train, on_failed=baseline_failed),
         "baseline-run": JobKind(run=run, on_failed=baseline_failed),
     }

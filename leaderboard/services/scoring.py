@@ -19,7 +19,7 @@ from harness.metrics import get_profile
 from harness.npyio import ErrorCode, FileError
 from harness.scoring import score_directories
 from harness.settings import Settings
-from leaderboard.models import ImageScore, Score, Status, Submission, utcnow
+from leaderboard.models import ImageScore, ModelRun, Score, Status, Submission, utcnow
 from leaderboard.services.challenge import Challenge
 from leaderboard.services.splits import Splits
 from submissions.intake import IntakeLimits, check_upload
@@ -95,14 +95,20 @@ class Scoring:
             sub = session.get(Submission, submission_id)
             if sub is None or sub.status in ENDED:
                 return sub.status if sub else Status.FAILED
-            sub_id, track, split, sha = sub.id, sub.track, sub.split, sub.upload_sha256
+            sub_id, track, split = sub.id, sub.track, sub.split
+            upload, sha = self.store.path(sub_id), sub.upload_sha256
+            if sub.kind == "model":  # what is scored is the zip of the predictions the model made here
+                run = session.exec(select(ModelRun).where(ModelRun.submission_id == sub_id)).first()
+                if run is None:
+                    raise RuntimeError(f"submission {sub_id}: the model has not run yet")
+                upload, sha = self.store.predictions_path(sub_id), run.predictions_sha256
             session.expunge(sub)
             if not self._advance(session, sub_id, Status.VALIDATING):
                 return self._ended(session, sub_id)
             self.work_root.mkdir(parents=True, exist_ok=True)
             work = Path(tempfile.mkdtemp(prefix=f"{owner_tag()}sub-{sub_id}-", dir=self.work_root))
             try:
-                return self._validate_and_score(session, sub_id, track, split, sha, work)
+                return self._validate_and_score(session, sub_id, track, split, upload, sha, work)
             except Exception:
                 # not the submission's fault (a full disk, a lost database): the job runner
                 # records it and retries; after the last attempt the submission fails with it
@@ -111,11 +117,12 @@ class Scoring:
             finally:
                 shutil.rmtree(work, ignore_errors=True)
 
-    def _validate_and_score(self, session: Session, sub_id: int, track: str, split: str, sha: str, work: Path):
-        upload = self.store.path(sub_id)
-        if self.store.sha256(sub_id) != sha:
+    def _validate_and_score(
+        self, session: Session, sub_id: int, track: str, split: str, upload: Path, sha: str, work: Path
+    ) -> Status:
+        if self.store.sha256(upload) != sha:
             err = FileError(
-                file="upload.zip", code=ErrorCode.UNREADABLE, message="upload.zip: stored bytes changed since upload"
+                file=upload.name, code=ErrorCode.UNREADABLE, message=f"{upload.name}: stored bytes changed since upload"
             )
             self._advance(session, sub_id, Status.FAILED, errors=[err.model_dump(mode="json")])
             return self._ended(session, sub_id)

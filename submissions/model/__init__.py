@@ -1,0 +1,24 @@
+"""Model submissions: a team uploads an ONNX model; the harness checks it statically, then measures
+and runs it in a contained child process with the protocol of its own baselines.
+
+Entry point: :func:`submissions.model.run.run_model` (re-exported here), which returns a
+:class:`ModelRunReport`. Modules: ``manifest`` (manifest.toml), ``archive`` (safe reading of the
+upload), ``wire`` (protobuf scan before parsing), ``inspect`` (static checks, params), ``macs``
+(MACs per operator), ``sandbox`` (the child process and its limits), ``child`` (what runs inside).
+"""
+
+from submissions.model.errors import ModelError, ModelErrorCode
+from submissions.model.limits import OPSET_MAX, OPSET_MIN, ModelLimits
+from submissions.model.manifest import ModelManifest
+from submissions.model.run import ModelRunReport, run_model
+
+__all__ = [
+    "OPSET_MAX",
+    "OPSET_MIN",
+    "ModelError",
+    "ModelErrorCode",
+    "ModelLimits",
+    "ModelManifest",
+    "ModelRunReport",
+    "run_model",
+]

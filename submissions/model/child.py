@@ -1,0 +1,329 @@
+"""What runs inside the sandboxed child: an onnxruntime session, MACs, timings and predictions.
+
+``python -m submissions.model.child request.json``, in the private folder the parent prepared.
+The child first limits itself (CPU seconds, address space, file size, no core files), then
+loads the model. Prediction follows ``baselines.infer`` exactly: input uint8 / 255 as float32
+NCHW, padded on the bottom and right (edge values) to the manifest's multiple, output cropped to
+H/2 x W/2, x1024, clipped, truncated to uint16; full-resolution images in 1024 px tiles with
+64 px of context (mode "patches") or in one pass (mode "whole"), then cut into the grid.
+Timing follows ``baselines.protocol``: median of synchronised repeats after warm-up, per patch
+(padding included) and per full-resolution image. The result goes to ``result.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from submissions.model.errors import ModelError, ModelErrorCode
+from submissions.model.sandbox import PHASE, RESULT, ChildRequest, ChildResult
+
+
+class ChildFailure(Exception):
+    def __init__(self, code: ModelErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _phase(text: str) -> None:
+    Path(PHASE).write_text(text)
+
+
+def _limit_self(req: ChildRequest) -> None:
+    try:  # die with the parent (PR_SET_PDEATHSIG): a killed worker leaves no model running
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_CPU, (req.cpu_s, req.cpu_s + 5))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (req.file_size_bytes, req.file_size_bytes))
+    if req.address_space_bytes:
+        resource.setrlimit(resource.RLIMIT_AS, (req.address_space_bytes, req.address_space_bytes))
+
+
+def _classify(exc: BaseException, req: ChildRequest) -> ChildFailure:
+    if isinstance(exc, ChildFailure):
+        return exc
+    text = str(exc)
+    if isinstance(exc, MemoryError) or any(
+        s in text.lower() for s in ("bad_alloc", "failed to allocate", "out of memory")
+    ):
+        limit = req.address_space_bytes or req.gpu_memory_bytes
+        return ChildFailure(
+            ModelErrorCode.MEMORY_LIMIT, f"needs more memory than the limit of {limit >> 20} MiB allows ({text[-200:]})"
+        )
+    if isinstance(exc, OSError) and exc.errno == 27:  # EFBIG
+        return ChildFailure(ModelErrorCode.FILE_SIZE_LIMIT, "a file it wrote passed the file-size limit")
+    return ChildFailure(ModelErrorCode.RUNTIME_ERROR, f"{type(exc).__name__}: {text[:500]}")
+
+
+def _device_name(device: str, threads: int) -> str:
+    if device == "cuda":
+        try:
+            out = subprocess.run(
+                [
+                    "nvidia-smi",
+                    "--query-gpu=name",
+                    "--format=csv,noheader",
+                    "-i",
+                    os.environ.get("CUDA_VISIBLE_DEVICES", "0").split(",")[0],
+                ],
+                capture_output=True,
+                text=True,
+                timeout=10,
+            )
+            if out.returncode == 0 and out.stdout.strip():
+                return out.stdout.strip().splitlines()[0]
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        return "CUDA device"
+    return f"{platform.processor() or platform.machine()} CPU, {threads} threads"
+
+
+class Runner:
+    """The session and the protocol's padded / tiled forward passes, in NumPy."""
+
+    def __init__(self, req: ChildRequest) -> None:
+        import onnxruntime as ort
+
+        self.req = req
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = req.threads
+        so.inter_op_num_threads = 1
+        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        so.log_severity_level = 3
+        if req.device == "cuda":
+            if "CUDAExecutionProvider" not in ort.get_available_providers():
+                raise ChildFailure(
+                    ModelErrorCode.DEVICE_UNAVAILABLE,
+                    f"CUDA was asked for but this onnxruntime ({ort.__version__}) has no CUDA execution provider",
+                )
+            cuda = {"device_id": 0, "gpu_mem_limit": req.gpu_memory_bytes, "arena_extend_strategy": "kSameAsRequested"}
+            providers: list = [("CUDAExecutionProvider", cuda), "CPUExecutionProvider"]
+        else:
+            providers = ["CPUExecutionProvider"]
+        _phase("loading the model")
+        try:
+            self.session = ort.InferenceSession(req.model, so, providers=providers)
+        except Exception as exc:  # noqa: BLE001 - every load failure is reported, with its reason
+            failure = _classify(exc, req)
+            if failure.code == ModelErrorCode.RUNTIME_ERROR:
+                failure = ChildFailure(ModelErrorCode.LOAD_FAILED, f"onnxruntime cannot load it: {str(exc)[:500]}")
+            raise failure from None
+        self.providers = self.session.get_providers()
+        if req.device == "cuda" and self.providers[0] != "CUDAExecutionProvider":
+            raise ChildFailure(ModelErrorCode.DEVICE_UNAVAILABLE, "the CUDA execution provider did not start")
+        self.cuda = req.device == "cuda"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """model(x) on an already padded 1 x 3 x H x W input; checks the output shape."""
+        if self.cuda:
+            import onnxruntime as ort
+
+            binding = self.session.io_binding()
+            binding.bind_ortvalue_input(self.req.input_name, ort.OrtValue.ortvalue_from_numpy(x, "cuda", 0))
+            binding.bind_output(self.req.output_name, "cpu")
+            self.session.run_with_iobinding(binding)
+            y = binding.copy_outputs_to_cpu()[0]
+        else:
+            y = self.session.run([self.req.output_name], {self.req.input_name: x})[0]
+        expected = (1, 4, x.shape[2] // 2, x.shape[3] // 2)
+        if not isinstance(y, np.ndarray) or y.shape != expected or y.dtype != np.float32:
+            got = f"{getattr(y, 'dtype', type(y).__name__)} {tuple(getattr(y, 'shape', ()))}"
+            raise ChildFailure(
+                ModelErrorCode.WRONG_OUTPUT_SHAPE,
+                f"for an input of {x.shape[2]}x{x.shape[3]} the model returned {got}; expected float32 {expected}",
+            )
+        return y
+
+    def padded(self, x: np.ndarray) -> np.ndarray:
+        h, w = x.shape[-2:]
+        m = self.req.multiple
+        ph, pw = -h % m, -w % m
+        if ph or pw:
+            x = np.pad(x, ((0, 0), (0, 0), (0, ph), (0, pw)), mode="edge")
+        return self.forward(np.ascontiguousarray(x))[..., : h // 2, : w // 2]
+
+    def tiles(self, h: int, w: int) -> list[tuple[int, int, int, int, int, int]]:
+        """(y0, y1, x0, x1, ya, yb, xa, xb) windows of ``baselines.infer.tiled_forward``."""
+        t, mg = self.req.tile, self.req.margin
+        out = []
+        for y0 in range(0, h, t):
+            for x0 in range(0, w, t):
+                y1, x1 = min(y0 + t, h), min(x0 + t, w)
+                out.append((y0, y1, x0, x1, max(0, y0 - mg), min(h, y1 + mg), max(0, x0 - mg), min(w, x1 + mg)))
+        return out
+
+    def full(self, x: np.ndarray) -> np.ndarray:
+        h, w = x.shape[-2:]
+        t, mg = self.req.tile, self.req.margin
+        if self.req.mode == "whole" or (h <= t + 2 * mg and w <= t + 2 * mg):
+            return self.padded(x)
+        out = np.empty((1, 4, h // 2, w // 2), dtype=np.float32)
+        for y0, y1, x0, x1, ya, yb, xa, xb in self.tiles(h, w):
+            part = self.padded(x[..., ya:yb, xa:xb])
+            oy, ox = (y0 - ya) // 2, (x0 - xa) // 2
+            out[..., y0 // 2 : y1 // 2, x0 // 2 : x1 // 2] = part[
+                ..., oy : oy + (y1 - y0) // 2, ox : ox + (x1 - x0) // 2
+            ]
+        return out
+
+    def full_shapes(self, h: int, w: int) -> list[tuple[int, int]]:
+        """The padded input sizes a full image is run at (one per tile)."""
+        m, t, mg = self.req.multiple, self.req.tile, self.req.margin
+        if self.req.mode == "whole" or (h <= t + 2 * mg and w <= t + 2 * mg):
+            return [(h + -h % m, w + -w % m)]
+        return [(yb - ya + -(yb - ya) % m, xb - xa + -(xb - xa) % m) for _, _, _, _, ya, yb, xa, xb in self.tiles(h, w)]
+
+
+def quantise(y: np.ndarray) -> np.ndarray:
+    """1 x 4 x h x w in [0, 1] -> uint16 h x w x 4: x1024, clipped, truncated (``baselines.infer.quantise``)."""
+    return (np.clip(y[0].transpose(1, 2, 0), 0.0, 1.0) * 1024.0).astype(np.uint16)
+
+
+def _timed(fn, x: np.ndarray, warmup: int, repeats: int) -> list[float]:
+    for _ in range(warmup):
+        fn(x)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn(x)  # synchronous: outputs are on the host when run() returns
+        times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
+def _macs(req: ChildRequest, runner: Runner, res: ChildResult) -> None:
+    import onnx
+
+    from submissions.model.macs import count_macs, fold, macs_at, onnx_tool_macs
+
+    side = 2 * req.patch
+    p = side + -side % req.multiple
+    _phase(f"counting MACs at {p}x{p}")
+    model = Path(req.model)
+    folded = fold(model, req.input_name, (1, 3, p, p), Path.cwd(), "patch")
+    count = count_macs(
+        onnx.shape_inference.infer_shapes(onnx.load(str(folded), load_external_data=False), data_prop=True)
+    )
+    res.macs_patch, res.macs_by_op, res.macs_unresolved = count.total, count.by_op, count.unresolved
+    if req.crosscheck_macs:
+        try:
+            res.macs_onnx_tool = onnx_tool_macs(folded)
+        except Exception as exc:  # noqa: BLE001 - a comparison only: its failure is a warning
+            res.warnings.append(f"onnx-tool could not count this model ({type(exc).__name__}: {str(exc)[:200]})")
+    if req.measure_full:
+        rows, cols = req.grid
+        shapes = runner.full_shapes(2 * rows * req.patch, 2 * cols * req.patch)
+        res.macs_full = sum(
+            macs_at(model, req.input_name, (1, 3, h, w), Path.cwd(), f"full{i}").total * shapes.count((h, w))
+            for i, (h, w) in enumerate(sorted(set(shapes)))
+        )
+
+
+def _predict(req: ChildRequest, runner: Runner, res: ChildResult) -> None:
+    from harness.rgbio import read_rgb
+
+    out = Path(req.out)
+    out.mkdir(exist_ok=True)
+    rows, cols = req.grid
+    p = req.patch
+    for item in req.inputs:
+        _phase(f"predicting {item.stem}")
+        rgb = read_rgb(item.path)
+        x = (np.ascontiguousarray(rgb.transpose(2, 0, 1))[None].astype(np.float32)) / np.float32(255)
+        if x.shape[2] % 2 or x.shape[3] % 2:
+            raise ChildFailure(
+                ModelErrorCode.RUNTIME_ERROR, f"input {item.stem}: {x.shape[2]}x{x.shape[3]} is not even"
+            )
+        t0 = time.perf_counter()
+        y = runner.full(x) if req.full else runner.padded(x)
+        res.seconds.append(time.perf_counter() - t0)
+        raw = quantise(y)
+        if req.full:
+            if raw.shape[:2] != (rows * p, cols * p):
+                raise ChildFailure(
+                    ModelErrorCode.WRONG_OUTPUT_SHAPE,
+                    f"{item.stem}: {raw.shape[:2]} is not the {rows}x{cols} grid of {p}-pixel patches",
+                )
+            for k in range(rows * cols):
+                r, c = divmod(k, cols)
+                name = f"{item.stem}_{k}.npy"
+                np.save(out / name, np.ascontiguousarray(raw[r * p : (r + 1) * p, c * p : (c + 1) * p]))
+                res.files.append(name)
+        else:
+            np.save(out / f"{item.stem}.npy", raw)
+            res.files.append(f"{item.stem}.npy")
+
+
+def run(req: ChildRequest) -> ChildResult:
+    import onnxruntime as ort
+
+    res = ChildResult(ok=False, onnxruntime_version=ort.__version__, threads=req.threads, input_patch=2 * req.patch)
+    try:
+        runner = Runner(req)
+        res.providers = runner.providers
+        res.device_name = _device_name(req.device, req.threads)
+        _macs(req, runner, res)
+        cuda = req.device == "cuda"
+        warmup = req.warmup if req.warmup is not None else (10 if cuda else 1)
+        repeats = req.repeats if req.repeats is not None else (50 if cuda else 3)
+        side = 2 * req.patch
+        _phase(f"timing a {side}x{side} patch")
+        x = np.random.default_rng(0).random((1, 3, side, side), dtype=np.float32)
+        times = _timed(runner.padded, x, warmup, repeats)
+        res.runtime_patch_ms, res.runtime_patch_spread_ms = statistics.median(times), max(times) - min(times)
+        res.repeats = repeats
+        _predict(req, runner, res)
+        if req.measure_full:
+            rows, cols = req.grid
+            _phase("timing a full-resolution image")
+            xf = np.random.default_rng(1).random((1, 3, 2 * rows * req.patch, 2 * cols * req.patch), dtype=np.float32)
+            res.runtime_full_ms = statistics.median(_timed(runner.full, xf, 1 if cuda else 0, 3 if cuda else 1))
+        res.ok = True
+    except BaseException as exc:  # noqa: BLE001 - the child reports every failure, then exits
+        failure = _classify(exc, req)
+        phase = Path(PHASE).read_text() if Path(PHASE).exists() else "starting"
+        res.error = ModelError(file=req.model, code=failure.code, message=f"{failure} (while {phase})")
+    res.peak_memory_mb = _peak_rss_mb()
+    return res
+
+
+def _peak_rss_mb() -> float | None:
+    """This process's resident-set high-water mark (VmHWM: reset by exec, unlike ru_maxrss, which
+    Linux carries over from the parent)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    req = ChildRequest.model_validate(json.loads(Path(argv[0]).read_text()))
+    _limit_self(req)
+    _phase("starting")
+    res = run(req)
+    tmp = Path(RESULT + ".tmp")
+    tmp.write_text(res.model_dump_json())
+    tmp.replace(RESULT)
+    return 0 if res.ok else 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

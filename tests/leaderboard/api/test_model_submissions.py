@@ -1,0 +1,125 @@
+"""Model submissions through the service: a team uploads an ONNX model, the gpu-queue worker (on
+the CPU here) runs it contained, measures it, stores its predictions and scores them; hostile
+models fail with their reason and never stop the worker; the split's model policy holds.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from baselines.export import export_method
+from harness.challenge import load_challenge, save_challenge
+from leaderboard.launch import start_server, stop_server
+from tests.support import build_rgb_challenge, team, wait
+
+ORG = "model-org"
+
+
+def env_for(data: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")}
+    env.update(
+        HARNESS_DATA_DIR=str(data),
+        HARNESS_ORGANIZER_TOKEN=ORG,
+        HARNESS_WORKERS="1",
+        HARNESS_JOB_HEARTBEAT_S="0.5",
+        HARNESS_MODEL_WALL_S="60",
+        HARNESS_MODEL_MEMORY_MB="3072",
+    )
+    return env
+
+
+def cli(env, *args) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "harness", *map(str, args)], env=env, capture_output=True, text=True, timeout=600
+    )
+
+
+def upload_model(base: str, token: str, name: str, blob: bytes, split: str = "test1") -> httpx.Response:
+    return httpx.post(
+        f"{base}/api/submissions",
+        headers={"Authorization": f"Bearer {token}"},
+        data={"track": "s7", "split": split, "kind": "model"},
+        files={"file": (name, blob, "application/octet-stream")},
+        timeout=60,
+    )
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("models")
+    data = build_rgb_challenge(tmp / "data")
+    chal = data / "challenges" / "demo"
+    spec = load_challenge(chal)
+    for t in spec.tracks:
+        for s in t.splits:
+            if s.name == "test2":
+                s.models = "required"
+    save_challenge(spec, chal)
+    env = env_for(data)
+    proc, base = start_server(env, tmp / "server.log")
+    exported = export_method("zeronoise", spec.track("s7"), tmp / "zeronoise.zip")
+    yield base, env, data, tmp, exported
+    stop_server(proc)
+
+
+def test_a_model_is_run_measured_and_scored_like_an_upload(served):
+    base, env, _data, tmp, exported = served
+    t = team(base, "onnx team")
+    res = cli(env, "submit", "--model", tmp / "zeronoise.zip", "--token", t["token"], "--track", "s7",
+              "--split", "test1", "--server", base, "--json")  # fmt: skip
+    assert res.returncode == 0, res.stderr + res.stdout
+    doc = httpx.get(
+        f"{base}/api/submissions/{__import__('json').loads(res.stdout)['id']}",
+        headers={"Authorization": f"Bearer {t['token']}"},
+    ).json()
+    assert doc["status"] == "scored" and doc["upload"] == "model", doc
+    m = doc["model"]
+    assert m["params"] == exported.params == exported.params_protocol  # measured exactly as the protocol counts
+    assert m["macs_g_patch"] > 0 and m["runtime_patch_ms"] > 0 and m["device"] == "cpu"
+    assert doc["scores"]["test1"]["n_images"] == 3
+    rows = httpx.get(f"{base}/api/leaderboard/s7", params={"split": "test1"}).json()
+    row = next(r for r in rows if r["team"] == "onnx team")
+    assert row["model"]["params"] == exported.params and row["rank"] == 1
+
+
+def test_hostile_models_fail_with_their_reason_and_the_worker_goes_on(served):
+    base, _env, _data, tmp, _exported = served
+    t = team(base, "hostile team")
+    bad = upload_model(base, t["token"], "model.onnx", b"this is not a protobuf at all" * 10)
+    assert bad.status_code == 202, bad.text
+    healthy = upload_model(base, t["token"], "model.zip", (tmp / "zeronoise.zip").read_bytes())
+    failed = wait(base, t["token"], bad.json()["id"], timeout=300)
+    assert failed["status"] == "failed" and failed["errors"][0]["code"] == "not_onnx", failed["errors"]
+    assert wait(base, t["token"], healthy.json()["id"], timeout=300)["status"] == "scored"
+    # nothing of the failed run is left in the data dir's scratch
+    assert not [p for p in (_data / "work").iterdir()] if (_data / "work").exists() else True
+
+
+def test_the_split_policy_decides_what_may_be_uploaded(served):
+    base, _env, _data, tmp, _exported = served
+    t = team(base, "policy team")
+    required = httpx.post(
+        f"{base}/api/submissions",
+        headers={"Authorization": f"Bearer {t['token']}"},
+        data={"track": "s7", "split": "test2"},
+        files={"file": ("p.zip", b"PK\x05\x06" + b"\0" * 18, "application/zip")},
+    )
+    assert required.status_code == 400 and "requires a model" in required.json()["detail"]
+
+
+def test_a_rescore_scores_the_stored_predictions_again(served):
+    base, _env, _data, tmp, _exported = served
+    t = team(base, "rescore team")
+    sub_id = upload_model(base, t["token"], "model.zip", (tmp / "zeronoise.zip").read_bytes()).json()["id"]
+    first = wait(base, t["token"], sub_id, timeout=300)
+    assert first["status"] == "scored"
+    r = httpx.post(f"{base}/api/submissions/{sub_id}/rescore", headers={"Authorization": f"Bearer {ORG}"})
+    assert r.status_code == 200
+    again = wait(base, t["token"], sub_id, timeout=300)
+    assert again["status"] == "scored" and again["scores"] == first["scores"] and again["model"] == first["model"]
