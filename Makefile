@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TORCH := torch==2.13.0
 
-.PHONY: demo test bench lint clean
+.PHONY: demo demo-clean test bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -16,34 +16,46 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 PORT ?= 8000
+DEMO_DIR ?= var/demo
 DEMO_BASELINES ?= upi upi-calibrated zeronoise mialgo mbispld rstisp unet hitiil sensebrains cvip cycleisp
 DEMO_TRAIN_MINUTES ?= 1
 
+# The demo challenge, served with the trivial predictor scored and the baselines queued. DEMO_DIR is
+# reused from one run to the next (challenge, database, weights, tokens); `make demo-clean` starts over.
+# The server logs problems only, to DEMO_DIR/serve.log; the URLs and the organiser token come last.
 demo: $(STAMP)
-	@set -e; dir=$${DEMO_DIR:-$$(mktemp -d -t harness-demo-XXXXXX)}; export HARNESS_DATA_DIR="$$dir"; \
-	export HARNESS_ORGANIZER_TOKEN=$${HARNESS_ORGANIZER_TOKEN:-$$($(BIN)/python -c "import secrets; print(secrets.token_urlsafe(16))")}; \
-	echo "== building the demo challenge (tracks s7, p20) under $$dir"; \
-	$(BIN)/harness data demo; \
-	for t in s7 p20; do \
-	  $(BIN)/harness data predict-naive "$$dir/challenges/demo" --track $$t --split test1 --out "$$dir/preds/$$t-test1-naive"; \
+	@set -e; dir="$(abspath $(DEMO_DIR))"; mkdir -p "$$dir"; export HARNESS_DATA_DIR="$$dir"; t0=$$(date +%s); \
+	url=http://127.0.0.1:$(PORT); export HARNESS_SERVER=$$url; \
+	if [ -z "$$HARNESS_ORGANIZER_TOKEN" ]; then \
+	  [ -s "$$dir/organiser.token" ] || (umask 077; $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(16))" > "$$dir/organiser.token"); \
+	  HARNESS_ORGANIZER_TOKEN=$$(cat "$$dir/organiser.token"); fi; export HARNESS_ORGANIZER_TOKEN; \
+	if [ -f "$$dir/challenges/demo/challenge.toml" ]; then echo "== reusing the demo challenge in $$dir (make demo-clean starts afresh)"; \
+	else echo "== building the demo challenge (tracks s7, p20) in $$dir"; $(BIN)/harness data demo; fi; \
+	for t in s7 p20; do [ -d "$$dir/preds/$$t-test1-naive" ] || \
+	  $(BIN)/harness data predict-naive "$$dir/challenges/demo" --track $$t --split test1 --out "$$dir/preds/$$t-test1-naive" > /dev/null; \
 	done; \
 	echo "== scoring the trivial predictor (inverse gamma + mosaic) on s7/test1 offline"; \
-	$(BIN)/harness score "$$dir/preds/s7-test1-naive" "$$dir/challenges/demo/s7/test1/gt" --images; \
-	echo "== starting the leaderboard service on http://127.0.0.1:$(PORT)"; \
-	$(BIN)/harness serve --port $(PORT) & pid=$$!; trap "kill $$pid 2>/dev/null" EXIT INT TERM; \
-	for i in $$(seq 100); do $(BIN)/python -c "import httpx,sys; httpx.get('http://127.0.0.1:$(PORT)/api/health')" 2>/dev/null && break; sleep 0.3; done; \
-	token=$$($(BIN)/harness team create naive-baseline --server http://127.0.0.1:$(PORT) --quiet); \
+	$(BIN)/harness score "$$dir/preds/s7-test1-naive" "$$dir/challenges/demo/s7/test1/gt"; \
+	echo "== starting the service on $$url (log: $$dir/serve.log)"; \
+	$(BIN)/harness serve --port $(PORT) --log-level warning >> "$$dir/serve.log" 2>&1 & pid=$$!; trap "kill $$pid 2>/dev/null" EXIT INT TERM; \
+	for i in $$(seq 200); do $(BIN)/python -c "import httpx; httpx.get('$$url/api/health')" 2>/dev/null && break; \
+	  kill -0 $$pid 2>/dev/null || { tail -n 30 "$$dir/serve.log"; exit 1; }; sleep 0.3; done; \
+	if [ -s "$$dir/naive-team.token" ]; then token=$$(cat "$$dir/naive-team.token"); \
+	else token=$$($(BIN)/harness team create naive-baseline --quiet); (umask 077; echo "$$token" > "$$dir/naive-team.token"); fi; \
 	for t in s7 p20; do \
-	  $(BIN)/harness submit "$$dir/preds/$$t-test1-naive" --server http://127.0.0.1:$(PORT) --token "$$token" --track $$t --split test1 --device cpu --params-m 0 --description "inverse gamma + mosaic"; \
+	  $(BIN)/harness submit "$$dir/preds/$$t-test1-naive" --token "$$token" --track $$t --split test1 --device cpu --params-m 0 --description "inverse gamma + mosaic"; \
 	done; \
-	echo "== queueing the baselines ($(DEMO_BASELINES)): each trains $(DEMO_TRAIN_MINUTES) min per track on the"; \
-	echo "   embedded gpu-queue worker (CPU here), then runs on test1; rows appear on the leaderboard as jobs end"; \
-	for t in s7 p20; do for m in $(DEMO_BASELINES); do \
-	  $(BIN)/harness baselines enqueue $$m --track $$t --split test1 --train-minutes $(DEMO_TRAIN_MINUTES) --server http://127.0.0.1:$(PORT); \
-	done; done; \
-	echo "== leaderboard: http://127.0.0.1:$(PORT)/leaderboard/s7  organiser page: /organiser (token $$HARNESS_ORGANIZER_TOKEN)"; \
-	echo "   API docs: /docs; Ctrl-C stops"; \
+	echo "== queueing the baselines, s7 and p20 in turn: each trains $(DEMO_TRAIN_MINUTES) min per track (once: weights are kept)"; \
+	echo "   on the embedded gpu-queue worker (the CPU here), then runs on test1; rows appear as jobs end"; \
+	n=0; for m in $(DEMO_BASELINES); do for t in s7 p20; do \
+	  $(BIN)/harness baselines enqueue $$m --track $$t --split test1 --train-minutes $(DEMO_TRAIN_MINUTES) > /dev/null && n=$$((n + 1)); \
+	done; done; echo "   $$n jobs queued: follow them on the organiser page"; \
+	$(BIN)/python -c 'import sys; u, tok, s = sys.argv[1:]; rows = [("Leaderboard", u + "/leaderboard/s7"), ("Organiser page", u + "/organiser"), ("Organiser token", tok), ("API docs", u + "/docs"), ("Data dir", s)]; w = max(len(k) + len(v) for k, v in rows) + 5; line = "+" + "-" * w + "+"; print("", line, *(f"| {k}: {v.ljust(w - len(k) - 4)} |" for k, v in rows), line, sep="\n")' "$$url" "$$HARNESS_ORGANIZER_TOKEN" "$$dir"; \
+	echo "ready in $$(( $$(date +%s) - t0 )) s; Ctrl-C stops the service"; \
 	wait $$pid
+
+demo-clean:
+	rm -rf "$(abspath $(DEMO_DIR))"
 
 test: $(STAMP)
 	$(BIN)/ruff check harness submissions baselines leaderboard tests benchmarks

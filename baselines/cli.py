@@ -65,7 +65,15 @@ def list_methods(
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
-    table = Table(title=f"baselines (measured on a {track_spec.rgb_patch}x{track_spec.rgb_patch} {track} patch)")
+    table = Table(
+        title=f"baselines (measured on a {track_spec.rgb_patch}x{track_spec.rgb_patch} {track} patch)",
+        caption=(
+            "fid. = fidelity of the re-implementation: A exact network, B network exact / training incomplete, "
+            "C from the paper, D reported only. reported = the challenge report's params / runtime / GPU; "
+            "ED/ENS/FR = extra data / ensemble / full resolution (y/n); pad to = input multiple (RGB px)."
+        ),
+        caption_justify="left",
+    )
     for col in ("name", "kind", "fid.", "params", "frozen", "GMACs", "reported", "ED/ENS/FR", "pad to"):
         table.add_column(
             col, justify="right" if col in ("params", "frozen", "GMACs") else "left", no_wrap=col != "reported"
@@ -155,7 +163,7 @@ def reported_cmd(
             t.gpu or "-",
             "/".join(flag(v) for v in (t.extra_data, t.ensemble, t.full_resolution)),
             t.method or "reported, not re-run",
-            scores or "n/a (not in the harness's sources)",
+            scores or "-",
         )
     import sys
 

@@ -28,6 +28,14 @@ class Settings(BaseSettings):
     job_stale_s: float = 30.0  # no heartbeat for this long: the job's worker is taken for dead
     job_redispatch_s: float = 300.0  # a queued job nobody took for this long is sent again
     job_time_limit_s: float = 7200.0  # longest job; broker redelivery timeouts are set above it
+    # model submissions (ONNX) run in a child process with these limits, on this device
+    model_device: str = "auto"  # auto | cpu | cuda (auto: CUDA where onnxruntime has it)
+    model_wall_s: float = 3600.0
+    model_cpu_s: int = 4 * 3600
+    model_memory_mb: int = 8 * 1024
+    model_measure_full: bool = True  # also time one full-resolution image
+    # `harness serve` and its workers: info (every request, banners), or warning for quiet logs
+    log_level: str = "info"
     serve_worker: bool | None = None  # `harness serve` runs a worker: None = only with the embedded broker
     # a reference table (TOML, the format of baselines/tables/*.toml) used in place of the shipped one
     # the challenge names, e.g. a copy of aim2022.toml with the report's score cells filled in

@@ -16,7 +16,7 @@ from harness import __version__
 from harness.errors import Conflict, Forbidden, HarnessError, Invalid, LimitReached, NotFound, TooLarge
 from harness.settings import Settings, get_settings
 from leaderboard.api.middleware import MULTIPART_OVERHEAD, SMALL_BODY, BodyLimit, SecurityHeaders
-from leaderboard.api.routes import analysis, board, organiser, submissions, teams
+from leaderboard.api.routes import analysis, board, data, organiser, submissions, teams
 from leaderboard.context import build_context
 from leaderboard.jobs.celery_app import QUEUES, is_embedded
 from leaderboard.jobs.runner import Maintenance
@@ -63,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # what a killed process left behind: partial uploads and scratch folders of dead processes
         ctx.store.sweep_partials()
         ctx.scoring.sweep()
+        ctx.downloads.cache.sweep()
+        ctx.downloads.warm()  # build the participants' archives ahead, on a background thread
         upkeep = Maintenance(ctx.jobs)  # the reaper runs here too: no job stays stuck without workers
         upkeep.start()
         # one worker per queue: a long baseline job on `gpu` never holds up scoring on `cpu`
@@ -105,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(board.router)
     app.include_router(organiser.router)
     app.include_router(analysis.router)
+    app.include_router(data.router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

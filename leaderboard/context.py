@@ -15,7 +15,9 @@ from leaderboard.db import init_db, make_engine
 from leaderboard.jobs.queue import JobQueue
 from leaderboard.services.baseline_runs import BaselineRuns
 from leaderboard.services.challenge import Challenge
+from leaderboard.services.downloads import Downloads
 from leaderboard.services.job_handlers import job_kinds
+from leaderboard.services.model_runs import ModelRuns
 from leaderboard.services.ranking import Ranking
 from leaderboard.services.reference import Reference
 from leaderboard.services.scoring import Scoring
@@ -39,6 +41,8 @@ class Context:
     ranking: Ranking
     reference: Reference
     baselines: BaselineRuns
+    models: ModelRuns
+    downloads: Downloads
 
 
 def build_context(settings: Settings, engine: Engine | None = None, *, migrate: bool = True) -> Context:
@@ -56,7 +60,8 @@ def build_context(settings: Settings, engine: Engine | None = None, *, migrate: 
     submissions = Submissions(settings, challenge, splits, store, jobs)
     scoring = Scoring(settings, engine, challenge, splits, store)
     baselines = BaselineRuns(settings, engine, challenge, teams, submissions, scoring)
-    jobs.kinds.update(job_kinds(scoring, baselines))
+    models = ModelRuns(settings, engine, challenge, store, scoring)
+    jobs.kinds.update(job_kinds(scoring, baselines, models))
     return Context(
         settings=settings,
         engine=engine,
@@ -70,6 +75,8 @@ def build_context(settings: Settings, engine: Engine | None = None, *, migrate: 
         ranking=Ranking(challenge, splits),
         reference=Reference(settings, challenge),
         baselines=baselines,
+        models=models,
+        downloads=Downloads(settings.data_dir / "downloads" / settings.challenge, challenge),
     )
 
 

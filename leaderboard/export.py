@@ -1,4 +1,9 @@
-"""Leaderboard exports for the challenge report: CSV, Markdown and LaTeX (Table 1 shape)."""
+"""Leaderboard exports for the challenge report: CSV, Markdown and LaTeX (Tables 1 and 2).
+
+A table is ranked on one split; every fact-sheet figure and interval of a row comes from the row's
+entry on that split (the submission it is ranked by). The other splits' columns hold the team's
+own entries there.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import csv
 import io
 import re
 
-from leaderboard.schemas import TrackTableRow
+from leaderboard.schemas import TrackTable, TrackTableRow
 
 FLAGS = (("extra_data", "ED"), ("ensemble", "ENS"), ("full_resolution", "FR"))
 
@@ -46,13 +51,9 @@ def _csv(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
-def _entry(row: TrackTableRow, splits: list[str]):
-    """The entry the row is ranked by (its first split's): the one submission its fact sheet comes from."""
-    return row.scores.get(splits[0]) if splits else None
-
-
-def _meta(row: TrackTableRow, splits: list[str]) -> dict:
-    entry = _entry(row, splits)
+def _meta(row: TrackTableRow) -> dict:
+    """The fact sheet of the submission the row is ranked by (blank when it has none on that split)."""
+    entry = row.entry
     if entry is None:
         return {"ED": "", "ENS": "", "FR": "", "params": "", "runtime": "", "device": ""}
     out = {label: ("yes" if getattr(entry, field) else "no") for field, label in FLAGS}
@@ -62,10 +63,9 @@ def _meta(row: TrackTableRow, splits: list[str]) -> dict:
     return out
 
 
-def _significance(row: TrackTableRow, splits: list[str]) -> list[str]:
-    """95% interval and group on the first split (the ranking split), as text."""
-    e = row.scores.get(splits[0]) if splits else None
-    sg = e.significance if e else None
+def _significance(row: TrackTableRow) -> list[str]:
+    """95% interval and group on the ranking split, as text."""
+    sg = row.entry.significance if row.entry else None
     if sg is None:
         return ["-", "-"]
     f = "{:.2f}" if sg.metric == "psnr" else "{:.4f}"
@@ -80,13 +80,21 @@ def _cells(row: TrackTableRow, splits: list[str]) -> list[str]:
     return cells
 
 
-def to_csv(splits: list[str], rows: list[TrackTableRow]) -> str:
+def ranked_on(table: TrackTable) -> str:
+    """The caption's note of the ranking split and metric."""
+    return f"ranked on {table.split} by {table.metric.upper()}" if table.split else "no visible split"
+
+
+def to_csv(table: TrackTable) -> str:
+    splits = table.splits
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(
         [
             "rank",
             "team",
+            "ranked_on",
+            "submission_id",
             *[f"{s}_{m}" for s in splits for m in ("psnr", "ssim")],
             "ci_low",
             "ci_high",
@@ -99,18 +107,19 @@ def to_csv(splits: list[str], rows: list[TrackTableRow]) -> str:
             "device",
         ]
     )
-    for r in rows:
-        meta = _meta(r, splits)
+    for r in table.rows:
+        meta = _meta(r)
         full = []
         for s in splits:
             e = r.scores.get(s)
             full += [repr(e.psnr), repr(e.ssim)] if e else ["", ""]
-        e = r.scores.get(splits[0]) if splits else None
-        sg = e.significance if e else None
+        sg = r.entry.significance if r.entry else None
         w.writerow(
             [
                 r.rank or "",
                 _csv(r.team),
+                table.split or "",
+                r.entry.submission_id if r.entry else "",
                 *full,
                 repr(sg.ci_low) if sg else "",
                 repr(sg.ci_high) if sg else "",
@@ -126,7 +135,8 @@ def to_csv(splits: list[str], rows: list[TrackTableRow]) -> str:
     return buf.getvalue()
 
 
-def to_markdown(title: str, splits: list[str], rows: list[TrackTableRow]) -> str:
+def to_markdown(title: str, table: TrackTable) -> str:
+    splits = table.splits
     head = [
         "Rank",
         "Team",
@@ -140,9 +150,14 @@ def to_markdown(title: str, splits: list[str], rows: list[TrackTableRow]) -> str
         "Runtime (s)",
         "Device",
     ]
-    lines = [f"**{title}**", "", "| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-    for r in rows:
-        m = _meta(r, splits)
+    lines = [
+        f"**{_md(title)}** ({ranked_on(table)}; fact sheets and intervals from that split's entries)",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "|".join("---" for _ in head) + "|",
+    ]
+    for r in table.rows:
+        m = _meta(r)
         lines.append(
             "| "
             + " | ".join(
@@ -150,10 +165,10 @@ def to_markdown(title: str, splits: list[str], rows: list[TrackTableRow]) -> str
                     str(r.rank or "-"),
                     _md(r.team),
                     *_cells(r, splits),
-                    *_significance(r, splits),
-                    m["ED"],
-                    m["ENS"],
-                    m["FR"],
+                    *_significance(r),
+                    m["ED"] or "-",
+                    m["ENS"] or "-",
+                    m["FR"] or "-",
                     m["params"] or "-",
                     m["runtime"] or "-",
                     _md(m["device"] or "-"),
@@ -164,30 +179,31 @@ def to_markdown(title: str, splits: list[str], rows: list[TrackTableRow]) -> str
     return "\n".join(lines) + "\n"
 
 
-def to_latex(title: str, splits: list[str], rows: list[TrackTableRow]) -> str:
+def to_latex(title: str, table: TrackTable) -> str:
+    splits = table.splits
     cols = "rl" + "cc" * len(splits) + "cc" + "cccrrc"
     group = " & ".join(rf"\multicolumn{{2}}{{c}}{{{_tex(s)}}}" for s in splits)
     sub = " & ".join("PSNR & SSIM" for _ in splits)
     out = [
         r"\begin{table}[t]",
         r"\centering",
-        rf"\caption{{{_tex(title)}}}",
+        rf"\caption{{{_tex(title)} ({_tex(ranked_on(table))})}}",
         rf"\begin{{tabular}}{{{cols}}}",
         r"\toprule",
     ]
     out.append(rf" & & {group} & & & & & & & & \\")
     out.append(rf"Rank & Team & {sub} & 95\% CI & Group & ED & ENS & FR & Params (M) & Runtime (s) & Device \\")
     out.append(r"\midrule")
-    for r in rows:
-        m = _meta(r, splits)
+    for r in table.rows:
+        m = _meta(r)
         cells = [
             str(r.rank or "-"),
             _tex(r.team),
             *_cells(r, splits),
-            *_significance(r, splits),
-            m["ED"],
-            m["ENS"],
-            m["FR"],
+            *_significance(r),
+            m["ED"] or "-",
+            m["ENS"] or "-",
+            m["FR"] or "-",
             m["params"] or "-",
             m["runtime"] or "-",
             _tex(m["device"] or "-"),
@@ -200,9 +216,9 @@ def to_latex(title: str, splits: list[str], rows: list[TrackTableRow]) -> str:
 TABLE2 = ("Team", "Input", "Epochs", "ED", "ENS", "FR", "Params (M)", "Runtime (s)", "GPU")
 
 
-def _table2_cells(row: TrackTableRow, splits: list[str]) -> list[str]:
-    entry = _entry(row, splits)
-    m = _meta(row, splits)
+def _table2_cells(row: TrackTableRow) -> list[str]:
+    entry = row.entry
+    m = _meta(row)
     return [
         row.team,
         (entry.input_size if entry else None) or "-",
@@ -216,18 +232,27 @@ def _table2_cells(row: TrackTableRow, splits: list[str]) -> list[str]:
     ]
 
 
-def table2(title: str, splits: list[str], rows: list[TrackTableRow], fmt: str) -> str:
-    """The report's Table 2 (team, input, epochs, ED/ENS/FR, params, runtime, GPU) beside Table 1's scores."""
+def table2(title: str, table: TrackTable, fmt: str) -> str:
+    """The report's Table 2 (team, input, epochs, ED/ENS/FR, params, runtime, GPU) beside Table 1's scores.
+
+    The fact-sheet columns come from each row's entry on the ranking split, like Table 1's.
+    """
+    splits = table.splits
     head = [*TABLE2, *[f"{s} {m}" for s in splits for m in ("PSNR", "SSIM")]]
-    body = [[*_table2_cells(r, splits), *_cells(r, splits)] for r in rows]
+    body = [[*_table2_cells(r), *_cells(r, splits)] for r in table.rows]
     if fmt == "md":
-        lines = [f"**{title}**", "", "| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+        lines = [
+            f"**{_md(title)}** ({ranked_on(table)})",
+            "",
+            "| " + " | ".join(head) + " |",
+            "|" + "|".join("---" for _ in head) + "|",
+        ]
         lines += ["| " + " | ".join(_md(c) for c in cells) + " |" for cells in body]
         return "\n".join(lines) + "\n"
     out = [
         r"\begin{table}[t]",
         r"\centering",
-        rf"\caption{{{_tex(title)}}}",
+        rf"\caption{{{_tex(title)} ({_tex(ranked_on(table))})}}",
         rf"\begin{{tabular}}{{l{'c' * (len(TABLE2) - 1)}{'cc' * len(splits)}}}",
         r"\toprule",
         " & ".join(_tex(h) for h in head) + r" \\",

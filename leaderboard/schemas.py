@@ -41,6 +41,21 @@ class SplitScore(BaseModel):
     n_images: int
 
 
+class ModelFigures(BaseModel):
+    """What the harness measured when it re-ran a submitted model (same protocol as its baselines)."""
+
+    params: int
+    params_constant: int = 0
+    macs_g_patch: float | None = None
+    runtime_patch_ms: float | None = None
+    runtime_full_ms: float | None = None
+    peak_memory_mb: float | None = None
+    device: str
+    device_name: str | None = None
+    inputs: str = "patches"
+    network_isolated: bool = False
+
+
 class SubmissionPublic(FactSheet):
     id: int
     team: str
@@ -53,6 +68,10 @@ class SubmissionPublic(FactSheet):
     warnings: list[str]
     scores: dict[str, SplitScore]
     description: str
+    # the split is hidden and not yet revealed: scores (when scored) stay with the organisers until they reveal it
+    results_hidden: bool = False
+    upload: str = "predictions"  # predictions | model (the harness ran the team's ONNX model)
+    model: ModelFigures | None = None  # what the harness measured, once the model ran
 
 
 class SubmissionAccepted(BaseModel):
@@ -94,6 +113,7 @@ class LeaderboardRow(FactSheet):
     ssim: float
     n_images: int
     date: datetime
+    model: ModelFigures | None = None  # a model submission re-run here: measured figures beside the self-reported
 
 
 class ImageResult(ImageRegions):
@@ -122,11 +142,28 @@ class Significance(BaseModel):
 
 
 class TrackTableRow(BaseModel):
-    """One team on a track's leaderboard: its best entry on each visible split."""
+    """One team on a track's table ranked on one split.
+
+    ``entry`` is the submission the row is ranked by (None: the team has no entry on that split):
+    every fact-sheet figure of the row comes from it. ``scores`` holds the team's own entry on each
+    visible split (on the other splits, other submissions).
+    """
 
     rank: int | None
     team: str
+    kind: str = "team"
+    entry: LeaderboardRow | None = None
     scores: dict[str, LeaderboardRow]
+
+
+class TrackTable(BaseModel):
+    """A track's leaderboard ranked on ``split`` (by ``metric``), with a column group per visible split."""
+
+    track: str
+    split: str | None  # None: no visible test split
+    metric: str
+    splits: list[str]  # visible test splits, in the challenge's order
+    rows: list[TrackTableRow]
 
 
 class WorkerPublic(BaseModel):
@@ -150,6 +187,11 @@ class JobPublic(BaseModel):
     worker: str | None
     heartbeat_s_ago: float | None
     last_error: str | None
+    method: str | None = None  # baseline jobs: the method
+    track: str | None = None
+    split: str | None = None
+    team: str | None = None  # score jobs: the submitting team
+    age_s: float | None = None  # since the job was created (a re-score makes a new job)
 
 
 class QueueState(BaseModel):
@@ -158,6 +200,7 @@ class QueueState(BaseModel):
     worker_alive: bool  # at least one worker reported alive recently
     jobs: dict[str, int]  # jobs per state
     queued_by_queue: dict[str, int]
+    queued: list[JobPublic] = []  # the oldest queued jobs
     running: list[JobPublic]
     failed_recent: list[JobPublic]
     workers: list[WorkerPublic]
@@ -183,7 +226,7 @@ class ReferenceRow(BaseModel):
     extra_data: bool | None  # None: no source states it
     ensemble: bool | None
     full_resolution: bool | None
-    scores: dict[str, ReportedScore | None]  # split -> the report's score (None: not in the harness's sources)
+    scores: dict[str, ReportedScore | None]  # split -> the report's score (None: the report has no such cell)
     note: str
     measured: ReferenceMeasured | None
 

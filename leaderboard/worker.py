@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import warnings
 
 from leaderboard.context import process_context
 from leaderboard.jobs import tasks
@@ -28,7 +29,7 @@ def device_of(queues: list[str]) -> str:
     return f"cpu ({os.cpu_count()} cores)"
 
 
-def run_worker(queues: list[str], concurrency: int = 1, pool: str = "threads", loglevel: str = "INFO") -> None:
+def run_worker(queues: list[str], concurrency: int = 1, pool: str = "threads", loglevel: str | None = None) -> None:
     """Start a worker on ``queues`` (blocking); settings come from the HARNESS_* environment.
 
     The thread pool is the default: scoring and PyTorch release the GIL, and killing the
@@ -39,8 +40,13 @@ def run_worker(queues: list[str], concurrency: int = 1, pool: str = "threads", l
         raise ValueError(f"unknown queue(s) {', '.join(unknown)}; choose from {', '.join(QUEUES)}")
     if pool not in POOLS:
         raise ValueError(f"unknown pool {pool!r}; choose from {', '.join(POOLS)}")
-    logging.basicConfig(level=loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     ctx = process_context()  # opens (and migrates) the database before any job is taken
+    loglevel = (loglevel or ctx.settings.log_level).upper()
+    level_no = logging.getLevelName(loglevel)
+    quiet = isinstance(level_no, int) and level_no >= logging.WARNING
+    logging.basicConfig(level=loglevel, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if quiet:  # no banner, and not Celery's advice against running as root (a container's default)
+        warnings.filterwarnings("ignore", message=".*superuser privileges.*")
     ctx.scoring.sweep()  # scratch folders a killed worker of this host left behind
     tasks.register(ctx.jobs.celery, lambda job_id: run_job(ctx.jobs, job_id))
     name = worker_name()
@@ -52,11 +58,12 @@ def run_worker(queues: list[str], concurrency: int = 1, pool: str = "threads", l
     try:
         ctx.jobs.celery.worker_main(
             [
+                *(["--quiet"] if quiet else []),
                 "worker",
                 f"--pool={pool}",
                 f"--concurrency={concurrency}",
                 f"--queues={','.join(queues)}",
-                f"--loglevel={loglevel.upper()}",
+                f"--loglevel={loglevel}",
                 f"--hostname={'-'.join(queues)}-{os.getpid()}@{socket.gethostname()}",
                 "--without-gossip",
                 "--without-mingle",

@@ -95,6 +95,24 @@ class SplitLayout:
         """Names of the split's scored images (its ground truth), sorted."""
         return [p.stem for p in self.gt_files()]
 
+    def input_files(self) -> list[Path]:
+        """Every input a participant receives, never a ground-truth file: the patches under ``rgb/``
+        and, for a split that has them, the whole images under ``full/rgb/``."""
+        return self.rgb_files() + (self.full.rgb_files() if self.has_full else [])
+
+    def pair_files(self) -> list[Path]:
+        """A training split's pairs: the inputs under ``rgb/`` and their RAW under ``raw/``."""
+        return self.rgb_files() + self.raw_files()
+
+    def private_dirs(self) -> list[Path]:
+        """The folders of the split's ground truth (``gt/``, ``full/gt/``): nothing in them is served."""
+        return [self.gt, self.full.gt]
+
+    def member_name(self, path: Path) -> str:
+        """``path`` relative to the split's folder, POSIX style: its name inside a download, so an
+        unpacked download is a split folder of this same layout (``rgb/``, ``raw/``, ``full/rgb/``)."""
+        return Path(path).relative_to(self.root).as_posix()
+
 
 @dataclass(frozen=True)
 class ChallengeLayout:

@@ -32,6 +32,9 @@ class SplitSpec(BaseModel):
     limit_per_day: int = Field(5, ge=1)
     limit_total: int = Field(100, ge=1)
     full_resolution: bool = False  # images are also given whole under full/
+    # what a team may upload: predictions only ("none"), predictions or an ONNX model the harness
+    # re-runs ("optional"), or a model only ("required": every entry measured on the harness's runners)
+    models: Literal["none", "optional", "required"] = "optional"
 
     @model_validator(mode="after")
     def _utc(self) -> SplitSpec:

@@ -6,6 +6,8 @@ mounts them together with the service's commands (serve, worker, jobs, baselines
 
 from __future__ import annotations
 
+import inspect
+
 import typer
 
 from harness import __version__
@@ -24,6 +26,32 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _first_paragraph(text) -> str | None:
+    if not isinstance(text, str) or not text.strip():
+        return None
+    return " ".join(inspect.cleandoc(text).split("\n\n")[0].split())
+
+
+def unabridged_help(app: typer.Typer) -> typer.Typer:
+    """Commands lists show each command's whole first paragraph, wrapped, instead of click's cut
+    ("..." at about 60 characters in an 80-column terminal). Call once every command is mounted."""
+    from typer.models import DefaultPlaceholder
+
+    def given(value):
+        return None if isinstance(value, DefaultPlaceholder) else value
+
+    for cmd in app.registered_commands:
+        if given(cmd.short_help) is None:
+            cmd.short_help = _first_paragraph(given(cmd.help) or (cmd.callback.__doc__ if cmd.callback else None))
+    for group in app.registered_groups:
+        sub = group.typer_instance
+        if given(group.short_help) is None:
+            doc = given(group.help) or given(sub.info.help)
+            group.short_help = _first_paragraph(doc)
+        unabridged_help(sub)
+    return app
+
+
 def build_app() -> typer.Typer:
     """A new Typer app holding the offline commands (callers may mount more on it)."""
     app = typer.Typer(
@@ -32,6 +60,9 @@ def build_app() -> typer.Typer:
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
+        # plain help (every sub-command inherits it): wraps at the terminal's width instead of
+        # truncating cells of rich tables at 80 columns, and shows no "<bool>" beside flags
+        rich_markup_mode=None,
     )
 
     @app.callback()
@@ -51,4 +82,4 @@ def build_app() -> typer.Typer:
     return app
 
 
-app = build_app()
+app = unabridged_help(build_app())

@@ -14,7 +14,7 @@ import typer
 
 team_app = typer.Typer(help="Teams on a running leaderboard service.", no_args_is_help=True)
 
-ServerOpt = Annotated[str, typer.Option("--server", help="Base URL of the service.")]
+ServerOpt = Annotated[str, typer.Option("--server", envvar="HARNESS_SERVER", help="Base URL of the service.")]
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -60,11 +60,31 @@ def zip_predictions(path: Path) -> bytes:
     return buf.getvalue()
 
 
+def model_upload(model: Path, manifest: Path | None, external: list[Path]) -> tuple[str, bytes]:
+    """What a model submission sends: a zip as it is, or model.onnx (+ manifest.toml, external data) zipped."""
+    if model.suffix.lower() == ".zip":
+        if manifest or external:
+            raise typer.BadParameter("a zipped model carries its manifest and external data inside")
+        return model.name, model.read_bytes()
+    if manifest is None and not external:
+        return "model.onnx", model.read_bytes()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(model, "model.onnx")
+        if manifest is not None:
+            zf.write(manifest, "manifest.toml")
+        for f in external:
+            zf.write(f, f.name)  # external data lives beside model.onnx, under the name the graph gives
+    return "model.zip", buf.getvalue()
+
+
 def submit(
-    predictions: Annotated[Path, typer.Argument(help="Prediction folder or zip file.", exists=True)],
-    token: Annotated[str, typer.Option(help="The team's token.")],
+    token: Annotated[str, typer.Option(envvar="HARNESS_TOKEN", help="The team's token.")],
     track: Annotated[str, typer.Option(help="Track name.")],
     split: Annotated[str, typer.Option(help="Split name.")],
+    predictions: Annotated[
+        Path | None, typer.Argument(help="Prediction folder or zip file (or use --model).", exists=True)
+    ] = None,
     server: ServerOpt = "http://127.0.0.1:8000",
     extra_data: Annotated[bool, typer.Option(help="ED: trained with extra data.")] = False,
     ensemble: Annotated[bool, typer.Option(help="ENS: ensemble or test-time augmentation.")] = False,
@@ -76,12 +96,27 @@ def submit(
     input_size: Annotated[str | None, typer.Option(help="Input size, e.g. '504x504 patches' (report Table 2).")] = None,
     epochs: Annotated[int | None, typer.Option(help="Training epochs (report Table 2).")] = None,
     gpu: Annotated[str | None, typer.Option(help="Hardware of the runtime figure, e.g. V100 (report Table 2).")] = None,
+    model: Annotated[
+        Path | None,
+        typer.Option(help="Submit a model instead: model.onnx, or a zip of model.onnx + manifest.toml.", exists=True),
+    ] = None,
+    manifest: Annotated[
+        Path | None, typer.Option(help="manifest.toml of --model (input/output, multiple, mode).", exists=True)
+    ] = None,
+    external: Annotated[
+        list[Path] | None, typer.Option(help="External-data file of --model (repeat).", exists=True)
+    ] = None,
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait until scored or failed.")] = True,
     json_out: Annotated[bool, typer.Option("--json", help="Print the final submission as JSON.")] = False,
 ) -> None:
-    """Upload predictions to a running service. Exit codes: 0 scored (or accepted), 1 failed or refused."""
+    """Upload predictions (or a model the service runs) to a running service.
+
+    Exit codes: 0 scored (or accepted), 1 failed or refused.
+    """
     import httpx
 
+    if (predictions is None) == (model is None):
+        _fail("give either a prediction folder/zip or --model")
     base = server.rstrip("/")
     headers = {"Authorization": f"Bearer {token}"}
     data = {
@@ -102,12 +137,18 @@ def submit(
     ):
         if value is not None:
             data[key] = str(value)
+    if model is not None:
+        name, blob = model_upload(model, manifest, external or [])
+        upload = (name, blob, "application/octet-stream")
+        data["kind"] = "model"
+    else:
+        upload = ("predictions.zip", zip_predictions(predictions), "application/zip")
     try:
         resp = httpx.post(
             f"{base}/api/submissions",
             headers=headers,
             data=data,
-            files={"file": ("predictions.zip", zip_predictions(predictions), "application/zip")},
+            files={"file": upload},
             timeout=600,
         )
     except httpx.HTTPError as exc:
@@ -125,6 +166,11 @@ def submit(
         typer.echo(f"submission {doc['id']}: {doc['status']}")
         for split_name, s in doc.get("scores", {}).items():
             typer.echo(f"  {split_name}: PSNR {s['psnr']:.4f}  SSIM {s['ssim']:.6f}  ({s['n_images']} images)")
+        if doc.get("results_hidden") and doc["status"] != "failed":
+            typer.echo(
+                f"  {doc['split']} is a hidden split: the result stays with the organisers until they reveal it"
+                f" (follow it at {base}/submissions/{doc['id']})"
+            )
         for e in doc.get("errors", []):
             typer.echo(f"  {e['code']}: {e['message']}")
     raise typer.Exit(1 if doc["status"] == "failed" else 0)

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from harness.cli.client import ServerOpt
+
 data_app = typer.Typer(help="Make challenge data and render RAW files.", no_args_is_help=True)
 
 
@@ -71,22 +73,41 @@ def demo(
 
 @data_app.command("predict-naive")
 def predict_naive(
-    challenge: Annotated[Path, typer.Argument(help="Challenge folder (holding challenge.toml).")],
+    challenge: Annotated[
+        Path,
+        typer.Argument(
+            help="Challenge folder (holding challenge.toml), or a split folder (holding rgb/), e.g. a download."
+        ),
+    ],
     track: Annotated[str, typer.Option(help="Track name.")] = "s7",
     split: Annotated[str, typer.Option(help="Split name.")] = "test1",
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the <stem>.npy predictions.")] = Path("preds"),
+    black: Annotated[
+        float | None, typer.Option(help="Black level (a split folder only; the Data page says it).")
+    ] = None,
+    white: Annotated[float | None, typer.Option(help="White level (a split folder only).")] = None,
 ) -> None:
     """Predict a split with the trivial predictor (inverse gamma + mosaic): a floor to beat."""
-    from harness.challenge import ChallengeLayout, load_challenge
+    from harness.challenge import ChallengeLayout, SplitLayout, TrackSpec, load_challenge
+    from harness.challenge.spec import FILENAME
+    from harness.errors import HarnessError
     from harness.sim.naive import predict_split
 
-    try:
-        spec = load_challenge(challenge).track(track)
-        spec.split(split)
-    except (OSError, KeyError) as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    n = predict_split(ChallengeLayout(challenge).split(track, split), spec, out)
+    if not (challenge / FILENAME).is_file() and (challenge / "rgb").is_dir():
+        if black is None or white is None:
+            typer.echo("Error: a split folder needs --black and --white (the track's levels)", err=True)
+            raise typer.Exit(2)
+        spec = TrackSpec(name=track, title=track, camera="", black=black, white=white, patch=1, splits=[])
+        where = SplitLayout(challenge)
+    else:
+        try:
+            spec = load_challenge(challenge).track(track)
+            spec.split(split)
+        except (OSError, KeyError, HarnessError) as exc:
+            typer.echo(f"Error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        where = ChallengeLayout(challenge).split(track, split)
+    n = predict_split(where, spec, out)
     typer.echo(f"wrote {n} predictions to {out}")
 
 
@@ -109,3 +130,31 @@ def render(
         raise typer.Exit(1) from None
     save_png(visualise(arr, black=black, white=white), out)
     typer.echo(f"wrote {out} ({arr.shape[1] * 2}x{arr.shape[0] * 2})")
+
+
+@data_app.command("download")
+def download(
+    track: Annotated[str, typer.Option(help="Track name.")],
+    split: Annotated[str, typer.Option(help="Split name.")],
+    server: ServerOpt = "http://127.0.0.1:8000",
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            help="inputs (a test split's RGB inputs), sample (a sample submission) or train (a training split's "
+            "pairs); default: train for a training split, else inputs."
+        ),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for the zip; unpacked into OUT/<track>/<split>/.")
+    ] = Path("data"),
+    extract: Annotated[bool, typer.Option("--extract/--no-extract", help="Unpack the zip after checking it.")] = True,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")] = False,
+) -> None:
+    """Download a split's data from a running service: resumes a partial download, checks the sha256 against
+    the server's listing, unpacks it. Exit codes: 0 ok, 1 refused, unreachable or a sha256 mismatch, 2 usage."""
+    from harness.cli.download import run_download
+
+    if kind is not None and kind not in ("inputs", "sample", "train"):
+        typer.echo(f"Error: --kind is inputs, sample or train, not {kind!r}", err=True)
+        raise typer.Exit(2)
+    raise typer.Exit(run_download(server, track, split, kind, out, extract=extract, json_out=json_out))

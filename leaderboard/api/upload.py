@@ -32,6 +32,11 @@ class SubmissionForm(BaseModel):
 
     track: str = Field(max_length=64)
     split: str = Field(max_length=64)
+    kind: Literal["predictions", "model"] = Field(
+        "predictions",
+        description="predictions: a zip of <image>.npy; model: an ONNX model (.onnx, or a zip with model.onnx, "
+        "its external data and manifest.toml) that the harness runs, measures and scores",
+    )
     extra_data: bool = Field(False, description="ED: trained with extra data")
     ensemble: bool = Field(False, description="ENS: ensemble or test-time augmentation")
     full_resolution: bool = Field(False, description="FR: runs on full-resolution images")
@@ -54,7 +59,8 @@ def openapi_body() -> dict:
         FILE_FIELD: {
             "type": "string",
             "format": "binary",
-            "description": "zip of <image>.npy predictions and readme.txt",
+            "description": "kind=predictions: zip of <image>.npy predictions and readme.txt; "
+            "kind=model: model.onnx, or a zip of model.onnx + external data + manifest.toml",
         },
         **schema["properties"],
     }

@@ -71,8 +71,12 @@ def run_cmd(
 def enqueue_cmd(
     name: Annotated[str, typer.Argument(help="Method name.")],
     track: TrackOpt,
-    server: Annotated[str, typer.Option("--server", help="Base URL of the service.")],
-    token: Annotated[str, typer.Option("--token", envvar="HARNESS_ORGANIZER_TOKEN", help="Organiser token.")],
+    token: Annotated[
+        str, typer.Option("--token", envvar=["HARNESS_ORGANIZER_TOKEN", "HARNESS_TOKEN"], help="Organiser token.")
+    ],
+    server: Annotated[
+        str, typer.Option("--server", envvar="HARNESS_SERVER", help="Base URL of the service.")
+    ] = "http://127.0.0.1:8000",
     split: Annotated[str, typer.Option("--split", "-s", help="Test split.")] = "test1",
     train_minutes: Annotated[
         float | None, typer.Option(min=0, help="Train first (when no weights exist) for this long.")

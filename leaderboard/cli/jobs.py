@@ -22,7 +22,9 @@ def worker(
         int, typer.Option("--concurrency", "-c", min=1, help="Jobs run at once by this process.")
     ] = 1,
     pool: Annotated[str, typer.Option(help="Celery pool: threads (default), solo or prefork.")] = "threads",
-    loglevel: Annotated[str, typer.Option(help="Log level.")] = "info",
+    loglevel: Annotated[
+        str | None, typer.Option(help="Log level (default HARNESS_LOG_LEVEL, info); warning or above: no banner.")
+    ] = None,
 ) -> None:
     """Start a worker (HARNESS_BROKER_URL / HARNESS_DATABASE_URL as for the service).
 
@@ -70,8 +72,9 @@ def status(
     if as_json:
         out = {
             **summary,
-            "running": [j.model_dump(mode="json") for j in summary["running"]],
-            "failed_recent": [j.model_dump(mode="json") for j in summary["failed_recent"]],
+            **{
+                key: [j.model_dump(mode="json") for j in summary[key]] for key in ("queued", "running", "failed_recent")
+            },
         }
         if reaped is not None:
             out["reaped"] = reaped
@@ -81,16 +84,21 @@ def status(
     console.print("jobs: " + ", ".join(f"{k} [bold]{v}[/]" for k, v in summary["jobs"].items()))
     if reaped is not None:
         console.print(f"reaper: {reaped}")
-    for title, rows in (("running", summary["running"]), ("failed (latest 10)", summary["failed_recent"])):
+    for title, rows in (
+        ("queued (oldest first)", summary["queued"]),
+        ("running", summary["running"]),
+        ("failed (latest 10)", summary["failed_recent"]),
+    ):
         if not rows:
             continue
         table = Table(title=title)
-        for c in ("job", "kind", "queue", "submission", "attempts", "worker", "heartbeat", "last error"):
+        for c in ("job", "kind", "about", "queue", "submission", "attempts", "worker", "heartbeat", "last error"):
             table.add_column(c)
         for j in rows:
             table.add_row(
                 str(j.id),
                 j.kind,
+                " ".join(x for x in (j.method, f"{j.track}/{j.split}" if j.track else None, j.team) if x) or "-",
                 j.queue,
                 str(j.submission_id or "-"),
                 f"{j.attempts}/{j.max_attempts}",

@@ -21,6 +21,17 @@ def serve(
     worker: bool | None = typer.Option(
         None, "--worker/--no-worker", help="Also run a worker process (default: only with the embedded broker)."
     ),
+    challenge: str | None = typer.Option(
+        None, "--challenge", help="Serve this challenge (under DATA_DIR/challenges; default: HARNESS_CHALLENGE, demo)."
+    ),
+    log_level: str | None = typer.Option(
+        None,
+        "--log-level",
+        help="info (every request, worker banners) or warning (quiet: problems only); default HARNESS_LOG_LEVEL, info.",
+    ),
+    access_log: bool | None = typer.Option(
+        None, "--access-log/--no-access-log", help="Log every request (default: only at log level info or debug)."
+    ),
 ) -> None:
     """Serve the leaderboard and the submission API (HARNESS_* settings).
 
@@ -35,4 +46,15 @@ def serve(
     settings = get_settings()
     if worker is not None:
         settings = settings.model_copy(update={"serve_worker": worker})
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    if challenge is not None:
+        from harness.challenge import ChallengeLayout
+
+        if not ChallengeLayout.under(settings.data_dir, challenge).spec_file.is_file():
+            typer.echo(f"Error: no challenge {challenge!r} under {settings.data_dir / 'challenges'}", err=True)
+            raise typer.Exit(2)
+        settings = settings.model_copy(update={"challenge": challenge})
+    level = (log_level or settings.log_level).lower()
+    settings = settings.model_copy(update={"log_level": level})  # the embedded workers log alike
+    if access_log is None:
+        access_log = level in ("debug", "info")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=level, access_log=access_log)

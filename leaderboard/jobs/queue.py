@@ -19,13 +19,13 @@ from functools import cached_property
 
 from sqlalchemy import delete, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from harness.settings import Settings
 from leaderboard.jobs.celery_app import CPU_QUEUE, TASK_FOR_KIND, is_embedded, make_celery
 from leaderboard.jobs.kinds import JobKind
+from leaderboard.jobs.overview import summary as job_summary
 from leaderboard.models import Job, JobState, WorkerBeat, utcnow
-from leaderboard.schemas import JobPublic
 
 log = logging.getLogger("harness.jobs")
 
@@ -272,54 +272,5 @@ class JobQueue:
     # --- reading --------------------------------------------------------------------------
 
     def summary(self, session: Session) -> dict:
-        now = utcnow()
-        alive_after = now - timedelta(seconds=self.settings.job_stale_s)
-        states = {s.value: 0 for s in JobState}
-        for state, n in session.exec(select(Job.state, func.count()).group_by(Job.state)).all():
-            states[JobState(state).value] = n
-        by_queue = dict(
-            session.exec(select(Job.queue, func.count()).where(Job.state == JobState.QUEUED).group_by(Job.queue)).all()
-        )
-        running = session.exec(select(Job).where(Job.state == JobState.RUNNING).order_by(col(Job.id))).all()
-        failed = session.exec(
-            select(Job).where(Job.state == JobState.FAILED).order_by(col(Job.id).desc()).limit(10)
-        ).all()
-        workers = session.exec(
-            select(WorkerBeat).where(col(WorkerBeat.seen_at) >= now - timedelta(hours=1)).order_by(WorkerBeat.name)
-        ).all()
-        worker_rows = [
-            {
-                "name": w.name,
-                "queues": w.queues,
-                "device": w.device,
-                "concurrency": w.concurrency,
-                "seen_s_ago": (now - w.seen_at).total_seconds(),
-                "alive": w.seen_at >= alive_after,
-                "jobs_done": w.jobs_done,
-            }
-            for w in workers
-        ]
-        return {
-            "jobs": states,
-            "queued_by_queue": by_queue,
-            "running": [public_job(j, now) for j in running],
-            "failed_recent": [public_job(j, now) for j in failed],
-            "workers": worker_rows,
-            "worker_alive": any(w["alive"] for w in worker_rows),
-        }
-
-
-def public_job(job: Job, now=None) -> JobPublic:
-    now = now or utcnow()
-    return JobPublic(
-        id=job.id,
-        kind=job.kind,
-        queue=job.queue,
-        state=job.state,
-        submission_id=job.submission_id,
-        attempts=job.attempts,
-        max_attempts=job.max_attempts,
-        worker=job.worker,
-        heartbeat_s_ago=(now - job.heartbeat_at).total_seconds() if job.heartbeat_at else None,
-        last_error=job.last_error,
-    )
+        """Jobs per state and queue, the queued, running and failed ones, workers (``jobs.overview``)."""
+        return job_summary(session, self.settings.job_stale_s)

@@ -1,4 +1,4 @@
-"""Ranking: a split's leaderboard (one row per team) and a track's table over its visible splits.
+"""Ranking: a split's leaderboard (one row per team) and a track's table ranked on a chosen split.
 
 Best (or, if the organiser chose so, latest) scored submission per team; ties go to the earlier
 submission; unscored and NaN entries are never ranked. Every figure of a row comes from the
@@ -14,8 +14,16 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 from harness.analysis.bootstrap import bootstrap
-from leaderboard.models import FACT_FIELDS, BaselineRun, ImageScore, Score, Status, Submission, Team, facts_of
-from leaderboard.schemas import BaselineInfo, LeaderboardRow, RegionMeans, Significance, TrackTableRow
+from leaderboard.models import FACT_FIELDS, BaselineRun, ImageScore, ModelRun, Score, Status, Submission, Team, facts_of
+from leaderboard.schemas import (
+    BaselineInfo,
+    LeaderboardRow,
+    ModelFigures,
+    RegionMeans,
+    Significance,
+    TrackTable,
+    TrackTableRow,
+)
 from leaderboard.services.challenge import Challenge
 from leaderboard.services.splits import Splits
 
@@ -91,6 +99,7 @@ class Ranking:
                 )
                 for e in report.entries
             }
+        models = self._model_figures(session, [r.sub_id for r in rows])
         out: list[LeaderboardRow] = []
         rank = 0
         for r in rows:
@@ -113,10 +122,19 @@ class Ranking:
                     ssim=r.ssim,
                     n_images=r.n_images,
                     date=r.created_at,
+                    model=models.get(r.sub_id),
                     **facts_of(r),
                 )
             )
         return out
+
+    @staticmethod
+    def _model_figures(session: Session, submission_ids: list[int]) -> dict[int, ModelFigures]:
+        """What the harness measured for the rows that are model submissions it re-ran."""
+        if not submission_ids:
+            return {}
+        runs = session.exec(select(ModelRun).where(col(ModelRun.submission_id).in_(submission_ids))).all()
+        return {run.submission_id: ModelFigures.model_validate(run, from_attributes=True) for run in runs}
 
     def _region_means(self, session: Session, score_ids: list[int]) -> dict[int, RegionMeans]:
         if not score_ids:
@@ -146,40 +164,57 @@ class Ranking:
                 out[sid].append(value)
         return {k: np.array(v) for k, v in out.items()}
 
-    def per_image_psnr(self, session: Session, submission_ids: list[int]) -> dict[int, np.ndarray]:
-        """Per-image PSNR of each submission's current score."""
+    def per_image(self, session: Session, submission_ids: list[int], metric: str = "psnr") -> dict[int, np.ndarray]:
+        """Per-image values (``psnr`` or ``ssim``) of each submission's current score."""
         query = select(Score.id, Score.submission_id).where(
             col(Score.submission_id).in_(submission_ids or [-1]), col(Score.current)
         )
         score_of = {sub: sid for sid, sub in session.exec(query).all()}
-        values = self._per_image(session, list(score_of.values()), "psnr")
+        values = self._per_image(session, list(score_of.values()), metric)
         return {sub: values.get(sid, np.array([])) for sub, sid in score_of.items()}
 
-    def track_table(
-        self, session: Session, track: str, organiser: bool, details: bool = True
-    ) -> tuple[list[str], list[TrackTableRow]]:
-        """A track's leaderboard with one column group per visible test split.
+    def default_split(self, session: Session, track: str, organiser: bool) -> str | None:
+        """The split a track's table is ranked on unless one is asked for: its first visible test split."""
+        visible = self.splits.visible_test_splits(session, track, organiser)
+        return visible[0] if visible else None
 
-        Teams are ranked on the first visible split (its primary metric); teams without a
-        scored entry there follow, unranked.
+    def track_table(
+        self, session: Session, track: str, organiser: bool, details: bool = True, split: str | None = None
+    ) -> TrackTable:
+        """A track's leaderboard ranked on ``split`` (default: the first visible test split).
+
+        Rows with an entry on that split come first, in its order (teams ranked, baselines
+        unranked); teams seen only on other visible splits follow, unranked. A row's ``entry`` is
+        the submission it is ranked by: its score, fact sheet and significance all come from it.
+        ``scores`` holds each visible split's own entry of the team (other submissions).
         """
         splits = self.splits.visible_test_splits(session, track, organiser)
+        if split is None:
+            split = splits[0] if splits else None
+        elif split not in splits:
+            self.challenge.test_split(track, split)  # NotFound / Invalid for an unknown or training split
+            self.splits.require_visible(session, track, split, organiser, f"no leaderboard for {track}/{split} yet")
         per_split = {
             name: {r.team: r for r in self.leaderboard(session, track, name, organiser, details)} for name in splits
         }
+        order = [split, *(s for s in splits if s != split)] if split else []
         teams: list[str] = []
-        for name in splits:
+        for name in order:
             for team in per_split[name]:  # in leaderboard order: ranked teams and baselines by score
                 if team not in teams:
                     teams.append(team)
         rows = []
         for team in teams:
-            first = per_split[splits[0]].get(team) if splits else None
+            entry = per_split[split].get(team) if split else None
+            any_entry = entry or next(per_split[n][team] for n in order if team in per_split[n])
             rows.append(
                 TrackTableRow(
-                    rank=first.rank if first else None,
+                    rank=entry.rank if entry else None,
                     team=team,
+                    kind=any_entry.kind,
+                    entry=entry,
                     scores={n: per_split[n][team] for n in splits if team in per_split[n]},
                 )
             )
-        return splits, rows
+        metric = self.challenge.split(track, split).primary_metric if split else "psnr"
+        return TrackTable(track=track, split=split, metric=metric, splits=splits, rows=rows)

@@ -8,7 +8,7 @@ from functools import cached_property
 from baselines import reported
 from baselines.reported import ReferenceTable
 from harness.settings import Settings
-from leaderboard.schemas import MeasuredFigures, ReferenceBoard, ReferenceMeasured, ReferenceRow, TrackTableRow
+from leaderboard.schemas import MeasuredFigures, ReferenceBoard, ReferenceMeasured, ReferenceRow, TrackTable
 from leaderboard.services.challenge import Challenge
 
 
@@ -25,18 +25,18 @@ class Reference:
             return None
         return reported.load(name, self.settings.reference_file)
 
-    def board(self, track: str, splits: list[str], rows: list[TrackTableRow]) -> ReferenceBoard | None:
+    def board(self, track: str, ours: TrackTable) -> ReferenceBoard | None:
         """The reference table's teams on a track, each beside the harness's re-run of its method if any.
 
-        ``splits``/``rows`` are the track's table as the caller may see it (``track_table``): the
-        measured side comes from its baseline rows, so it never shows what the caller may not.
+        ``ours`` is the track's table as the caller may see it (``track_table``): the measured side
+        comes from its baseline rows, so it never shows what the caller may not.
         """
         table = self.table
         if table is None or track not in table.tracks:
             return None
         measured: dict[str, ReferenceMeasured] = {}
-        for split in splits:
-            for row in rows:
+        for split in ours.splits:
+            for row in ours.rows:
                 entry = row.scores.get(split)
                 b = entry.baseline if entry else None
                 if b is None or b.method in measured:

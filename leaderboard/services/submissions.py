@@ -9,11 +9,12 @@ from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from harness.challenge import SplitSpec
-from harness.errors import Forbidden, LimitReached, NotFound
+from harness.errors import Forbidden, Invalid, LimitReached, NotFound
 from harness.settings import Settings
+from leaderboard.jobs.celery_app import GPU_QUEUE
 from leaderboard.jobs.queue import JobQueue
-from leaderboard.models import ImageScore, Job, JobState, Score, Status, Submission, Team, facts_of, utcnow
-from leaderboard.schemas import ImageResult, SplitScore, SubmissionPublic
+from leaderboard.models import ImageScore, Job, JobState, ModelRun, Score, Status, Submission, Team, facts_of, utcnow
+from leaderboard.schemas import ImageResult, ModelFigures, SplitScore, SubmissionPublic
 from leaderboard.services.challenge import Challenge
 from leaderboard.services.splits import Splits
 from submissions.store import Received, UploadStore
@@ -48,6 +49,11 @@ class Submissions:
     def submit(self, session: Session, team: Team, track: str, split: str, upload: BinaryIO, facts: dict) -> Submission:
         """A team's upload to an open test split, within its limits (checked atomically with the insert)."""
         split_spec = self.check_open(team, track, split)
+        kind = facts.get("kind", "predictions")
+        if kind == "model" and split_spec.models == "none":
+            raise Invalid(f"split {split!r} takes predictions only, not models")
+        if kind != "model" and split_spec.models == "required":
+            raise Invalid(f"split {split!r} requires a model: upload your ONNX model (kind=model)")
         return self.keep(session, team, track, split, upload, facts, limits=split_spec)
 
     def _check_quota(self, session: Session, team: Team, track: str, split: str, split_spec: SplitSpec) -> None:
@@ -111,7 +117,7 @@ class Submissions:
         )
         session.add(sub)
         session.flush()  # the id exists now, but no other session sees the row yet
-        queued = self.jobs.add(session, "score", submission_id=sub.id) if job else None
+        queued = self._add_job(session, sub) if job else None
         if before_commit:
             before_commit(session, sub)
         final = self.store.keep(received, sub.id)
@@ -125,6 +131,12 @@ class Submissions:
             self.jobs.send(queued.id, queued.kind, queued.queue)
         return sub
 
+    def _add_job(self, session: Session, sub: Submission):
+        """The job that ends a submission: scoring (cpu), or for a model its run then scoring (gpu)."""
+        if sub.kind == "model":
+            return self.jobs.add(session, "model-run", submission_id=sub.id, queue=GPU_QUEUE)
+        return self.jobs.add(session, "score", submission_id=sub.id)
+
     def rescore(self, session: Session, sub: Submission) -> Submission:
         """Score the stored upload again (one job; asking twice while it waits adds nothing)."""
         active = session.exec(
@@ -135,7 +147,7 @@ class Submissions:
         sub.status = Status.RECEIVED
         sub.updated_at = utcnow()
         session.add(sub)
-        job = self.jobs.add(session, "score", submission_id=sub.id)
+        job = self._add_job(session, sub)
         session.commit()
         session.refresh(sub)
         self.jobs.send(job.id, job.kind, job.queue)
@@ -159,7 +171,8 @@ class Submissions:
     def public(self, session: Session, sub: Submission, organiser: bool, max_errors: int = 1000) -> SubmissionPublic:
         team = session.get(Team, sub.team_id)
         scores: dict[str, SplitScore] = {}
-        if self.splits.visible(session, sub.track, sub.split, organiser):
+        visible = self.splits.visible(session, sub.track, sub.split, organiser)
+        if visible:
             score = session.exec(select(Score).where(Score.submission_id == sub.id, Score.current)).first()
             if score is not None:
                 scores[score.split] = SplitScore(psnr=score.psnr, ssim=score.ssim, n_images=score.n_images)
@@ -175,8 +188,16 @@ class Submissions:
             warnings=sub.warnings or [],
             scores=scores,
             description=sub.description,
+            upload=sub.kind,
+            model=self.model_figures(session, sub.id) if sub.kind == "model" else None,
+            results_hidden=not visible,
             **facts_of(sub),
         )
+
+    @staticmethod
+    def model_figures(session: Session, submission_id: int) -> ModelFigures | None:
+        run = session.exec(select(ModelRun).where(ModelRun.submission_id == submission_id)).first()
+        return ModelFigures.model_validate(run, from_attributes=True) if run else None
 
     def image_results(self, session: Session, sub: Submission, organiser: bool) -> list[ImageResult]:
         """Per-image scores of the current scoring (only where the caller may see the split)."""
@@ -192,12 +213,13 @@ class Submissions:
         return [ImageResult(**r.model_dump(include=set(ImageResult.model_fields))) for r in rows]
 
     def status_counts(self, session: Session) -> dict:
-        """Submissions per status and how long the oldest unfinished one has waited."""
+        """Submissions per status and how long the oldest unfinished one has waited (since it last changed)."""
         counts = {s.value: 0 for s in Status}
         for status, n in session.exec(select(Submission.status, func.count()).group_by(Submission.status)).all():
             counts[Status(status).value] = n
+        # since the last change of each unfinished one (a re-score starts the wait again)
         oldest = session.exec(
-            select(func.min(Submission.created_at)).where(col(Submission.status).in_(list(ACTIVE)))
+            select(func.min(Submission.updated_at)).where(col(Submission.status).in_(list(ACTIVE)))
         ).one()
         waited = None
         if oldest is not None:

@@ -16,7 +16,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
 from harness.analysis.compare import comparison_png
-from harness.analysis.plots import Point, distribution_plot, efficiency_plot
+from harness.analysis.plots import Point, distribution_plot, efficiency_plot, plottable
 from harness.npyio import NpyError, read_raw
 from harness.rgbio import read_rgb
 from leaderboard.api.deps import CallerDep, CtxDep, SessionDep
@@ -49,56 +49,94 @@ def images(track: str, ctx: CtxDep, session: SessionDep, caller: CallerDep, spli
     return {
         "split": name,
         "images": names,
-        "entries": [{"submission_id": r.submission_id, "label": _label(r), "psnr": r.psnr} for r in rows],
+        "entries": [
+            {"submission_id": r.submission_id, "label": _label(r), "psnr": r.psnr, "ssim": r.ssim} for r in rows
+        ],
     }
+
+
+PlotKind = Literal[
+    "psnr-distribution",
+    "psnr-vs-runtime",
+    "psnr-vs-params",
+    "ssim-distribution",
+    "ssim-vs-runtime",
+    "ssim-vs-params",
+]
+
+
+def _points(rows: list[LeaderboardRow], metric: str) -> list[Point]:
+    """This challenge's points: baselines as measured by the harness, teams with their own figures."""
+    points = []
+    for r in rows:
+        score = getattr(r, metric)
+        b = r.baseline
+        if b:
+            runtime = b.runtime_full_ms if r.full_resolution and b.runtime_full_ms else b.runtime_patch_ms
+            points.append(
+                Point(label=b.method, score=score, source="measured", params_m=b.params / 1e6, runtime_ms=runtime)
+            )
+        else:
+            runtime = r.runtime_s * 1000 if r.runtime_s is not None else None
+            points.append(Point(label=r.team, score=score, source="team", params_m=r.params_m, runtime_ms=runtime))
+    return points
+
+
+def _reported(ctx: Context, track: str, split: str, metric: str) -> tuple[list[Point], str]:
+    """The reference table's teams on this track and split: reported score against reported figures."""
+    table = ctx.reference.table
+    if table is None or track not in table.tracks:
+        return [], ""
+    points = []
+    for t in table.for_track(track):
+        sc = t.score(track, split)
+        if sc is not None:
+            points.append(
+                Point(
+                    label=t.team,
+                    score=getattr(sc, metric),
+                    source="reported",
+                    params_m=t.params_m,
+                    runtime_ms=t.runtime_ms,
+                )
+            )
+    return points, table.title
 
 
 @router.get("/{track}/plot/{kind}.{fmt}")
 def plot(
     track: str,
-    kind: Literal["psnr-distribution", "psnr-vs-runtime", "psnr-vs-params"],
+    kind: PlotKind,
     fmt: Literal["png", "svg"],
     ctx: CtxDep,
     session: SessionDep,
     caller: CallerDep,
     split: str | None = None,
 ) -> Response:
+    """A split's per-image distribution, or its score against runtime / params (efficiency), on PSNR or SSIM.
+
+    Efficiency plots keep measured (harness re-runs) and self-reported (teams) points of this challenge
+    in one panel, with a frontier through the measured ones only; a reference table's reported scores
+    and figures get a panel of their own. `X-Plot-Points` tells how many points were drawn (0: the
+    picture only says so)."""
     name, rows = _rows(ctx, session, track, split, caller.organiser)
-    title = f"{track} / {name}"
-    if kind == "psnr-distribution":
-        per_image = ctx.ranking.per_image_psnr(session, [r.submission_id for r in rows])
-        data = distribution_plot([(_label(r), per_image[r.submission_id]) for r in rows], title=title, fmt=fmt)
+    metric, _, what = kind.partition("-")
+    title = f"{track} / {name}: {metric.upper()}"
+    if what == "distribution":
+        per_image = ctx.ranking.per_image(session, [r.submission_id for r in rows], metric)
+        entries = [(_label(r), per_image[r.submission_id]) for r in rows]
+        data = distribution_plot(entries, title=title, metric=metric, fmt=fmt)
+        n = len(entries)
     else:
-        points: list[Point] = []
-        for r in rows:
-            b = r.baseline
-            if b:
-                points.append(
-                    Point(
-                        label=b.method,
-                        psnr=r.psnr,
-                        source="measured",
-                        params_m=b.params / 1e6,
-                        runtime_s=(b.runtime_full_ms or b.runtime_patch_ms) / 1000,
-                    )
-                )
-                if b.reported_params_m is not None or b.reported_runtime_ms:
-                    points.append(
-                        Point(
-                            label=f"{b.method} (report)",
-                            psnr=r.psnr,
-                            source="reported",
-                            params_m=b.reported_params_m,
-                            runtime_s=b.reported_runtime_ms / 1000 if b.reported_runtime_ms else None,
-                        )
-                    )
-            else:
-                points.append(
-                    Point(label=r.team, psnr=r.psnr, source="reported", params_m=r.params_m, runtime_s=r.runtime_s)
-                )
-        x = "runtime_s" if kind == "psnr-vs-runtime" else "params_m"
-        data = efficiency_plot(points, x=x, title=title, fmt=fmt)
-    return Response(data, media_type=MEDIA[fmt], headers={"Cache-Control": "no-store"})
+        x = "runtime_ms" if what == "vs-runtime" else "params_m"
+        points = _points(rows, metric)
+        reference, ref_title = _reported(ctx, track, name, metric)
+        data = efficiency_plot(
+            points, x=x, title=title, metric=metric, fmt=fmt, reference=reference, reference_title=ref_title
+        )
+        n = len(plottable(points, x)) + len(plottable(reference, x))
+    headers = {"Cache-Control": "no-store", "X-Plot-Points": str(n)}
+    return Response(data, media_type=MEDIA[fmt], headers=headers)
 
 
 def _prediction(ctx: Context, submission_id: int, image: str, shape: tuple[int, ...]) -> np.ndarray:

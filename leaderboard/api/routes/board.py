@@ -55,5 +55,5 @@ def reference(track: str, ctx: CtxDep, session: SessionDep, caller: CallerDep) -
     null when the challenge names no reference table or the table has no such track.
     """
     ctx.challenge.track(track)
-    splits, rows = ctx.ranking.track_table(session, track, caller.organiser, details=False)  # baseline rows alone
-    return ctx.reference.board(track, splits, rows)
+    ours = ctx.ranking.track_table(session, track, caller.organiser, details=False)  # baseline rows alone
+    return ctx.reference.board(track, ours)

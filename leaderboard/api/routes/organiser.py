@@ -35,6 +35,15 @@ def set_approval(team_id: TeamId, approved: bool, ctx: CtxDep, session: SessionD
     return TeamPublic.model_validate(ctx.teams.set_approved(session, team_id, approved), from_attributes=True)
 
 
+EXPORTS = {  # format -> (file suffix, media type)
+    "csv": ("table1.csv", "text/csv"),
+    "md": ("table1.md", "text/markdown"),
+    "tex": ("table1.tex", "application/x-tex"),
+    "table2-md": ("table2.md", "text/markdown"),
+    "table2-tex": ("table2.tex", "application/x-tex"),
+}
+
+
 @router.get("/export/{track}", response_class=PlainTextResponse)
 def export_track(
     track: str,
@@ -42,23 +51,57 @@ def export_track(
     session: SessionDep,
     _org: OrganiserDep,
     format: Literal["csv", "md", "tex", "table2-md", "table2-tex"] = "csv",
+    split: str | None = None,
 ) -> PlainTextResponse:
-    """The track's leaderboard, every split included, as CSV, Markdown or LaTeX (report Table 1, with
-    bootstrap intervals and groups), or the report's Table 2 (input, epochs, ED/ENS/FR, params,
-    runtime, GPU) beside the scores."""
+    """The track's leaderboard ranked on `split` (default: its first test split), every split's scores
+    included, as CSV, Markdown or LaTeX (report Table 1, with bootstrap intervals and groups), or the
+    report's Table 2 (input, epochs, ED/ENS/FR, params, runtime, GPU) beside the scores.
+
+    Every fact-sheet figure of a row comes from its entry on the ranking split. Sent as a file
+    (`Content-Disposition: attachment`)."""
     spec = ctx.challenge.track(track)
-    splits, rows = ctx.ranking.track_table(session, track, organiser=True)
+    table = ctx.ranking.track_table(session, track, organiser=True, split=split)
     if format == "csv":
-        return PlainTextResponse(export.to_csv(splits, rows), media_type="text/csv")
-    if format.startswith("table2-"):
-        fmt = format.removeprefix("table2-")
-        return PlainTextResponse(
-            export.table2(spec.title, splits, rows, fmt),
-            media_type="text/markdown" if fmt == "md" else "application/x-tex",
-        )
-    if format == "md":
-        return PlainTextResponse(export.to_markdown(spec.title, splits, rows), media_type="text/markdown")
-    return PlainTextResponse(export.to_latex(spec.title, splits, rows), media_type="application/x-tex")
+        text = export.to_csv(table)
+    elif format.startswith("table2-"):
+        text = export.table2(spec.title, table, format.removeprefix("table2-"))
+    elif format == "md":
+        text = export.to_markdown(spec.title, table)
+    else:
+        text = export.to_latex(spec.title, table)
+    suffix, media = EXPORTS[format]
+    filename = f"{ctx.challenge.name}-{track}-{table.split or 'none'}-{suffix}"
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in filename)
+    return PlainTextResponse(text, media_type=media, headers={"Content-Disposition": f'attachment; filename="{safe}"'})
+
+
+class SplitStatePublic(BaseModel):
+    track: str
+    split: str
+    visibility: str
+    revealed: bool
+    rank_by: str
+    primary_metric: str
+
+
+@router.get("/splits", response_model=list[SplitStatePublic])
+def split_states(ctx: CtxDep, session: SessionDep, _org: OrganiserDep) -> list[SplitStatePublic]:
+    """Every test split with its visibility, whether it was revealed and its ranking rule."""
+    out = []
+    for t in ctx.challenge.spec.tracks:
+        for s in t.test_splits:
+            state = ctx.splits.state(session, t.name, s.name)
+            out.append(
+                SplitStatePublic(
+                    track=t.name,
+                    split=s.name,
+                    visibility=s.visibility,
+                    revealed=state.revealed,
+                    rank_by=state.rank_by,
+                    primary_metric=s.primary_metric,
+                )
+            )
+    return out
 
 
 class TrainBudget(BaseModel):

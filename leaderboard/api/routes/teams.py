@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from leaderboard.api.deps import CtxDep, SessionDep
-from leaderboard.schemas import TeamCreate, TeamCreated
+from leaderboard.api.deps import CtxDep, SessionDep, TeamDep
+from leaderboard.schemas import TeamCreate, TeamCreated, TeamPublic
 
 router = APIRouter(prefix="/api/teams", tags=["teams"])
 
@@ -17,3 +17,9 @@ def register_team(body: TeamCreate, request: Request, ctx: CtxDep, session: Sess
     """
     client = request.client.host if request.client else None
     return ctx.teams.register(session, body.name, client)
+
+
+@router.get("/me", response_model=TeamPublic)
+def who_am_i(team: TeamDep) -> TeamPublic:
+    """The team a token belongs to (pages use it to sign a team in and to mark its rows)."""
+    return TeamPublic.model_validate(team, from_attributes=True)

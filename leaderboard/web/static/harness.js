@@ -1,33 +1,116 @@
-// Helpers shared by the leaderboard pages (served as /static/harness.js, loaded in base.html's <head>,
-// so each page's own script can call them). One definition each; pages keep their own logic.
+// Helpers shared by the pages (served as /static/harness.js, loaded in base.html's <head>, so each
+// page's own script can call them). One definition each; pages keep their own logic.
+//
+// Tokens. The organiser token is never stored by the browser: pages keep it in a password input
+// (page memory) and send it only from the page it was typed into. A team token is kept in page
+// memory too, and in localStorage only when the person ticks "remember on this browser".
+
+const TEAM_KEY = "harness-team-token";
+try { localStorage.removeItem("harness-token"); } catch (e) { /* an older version kept any token here: forget it */ }
 
 // HTML-escape a value before it goes into innerHTML.
-function esc(s) { return String(s).replace(/[&<>"]/g, c => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}[c])); }
+function esc(s) { return String(s ?? "").replace(/[&<>"']/g, c => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c])); }
 
-// Show a line in the page's #message element.
-function say(t) { document.getElementById("message").textContent = t; }
+// Show a line in the page's #message element (kind: "", "ok", "warn", "bad").
+function say(t, kind) {
+  const el = document.getElementById("message");
+  if (!el) return;
+  el.textContent = t || "";
+  el.className = "message" + (t ? " notice " + (kind || "") : "");
+}
 
-// The token the pages remember between visits (team or organiser: one browser slot).
-function storedToken() { return localStorage.getItem("harness-token") || ""; }
-function storeToken(token) { localStorage.setItem("harness-token", token); }
+// The Authorization header of a bearer token (none for an empty one).
+function bearer(token) { return token ? {"Authorization": "Bearer " + token} : {}; }
 
-// The Authorization header of a bearer token.
-function bearer(token) { return {"Authorization": "Bearer " + token}; }
+// The remembered team token ("" when none).
+function rememberedTeamToken() { try { return localStorage.getItem(TEAM_KEY) || ""; } catch (e) { return ""; } }
+function rememberTeamToken(token) { try { localStorage.setItem(TEAM_KEY, token); } catch (e) { /* private mode */ } }
+function forgetTeamToken() { try { localStorage.removeItem(TEAM_KEY); } catch (e) { /* private mode */ } }
 
-// Click a header to sort its table (numbers numerically).
+// The "detail" of an error answer, as one line.
+async function detailOf(r) {
+  try { const d = (await r.json()).detail; return typeof d === "string" ? d : JSON.stringify(d); }
+  catch (e) { return `${r.status} ${r.statusText}`; }
+}
+
+// Numbers as the pages show them.
+function fmt(x, digits) { return x === null || x === undefined || Number.isNaN(x) ? "-" : Number(x).toFixed(digits); }
+function fmtDate(iso) { return iso ? String(iso).slice(0, 16).replace("T", " ") : "-"; }
+function statusBadge(s) { return `<span class="badge status ${esc(s)}">${esc(s)}</span>`; }
+
+// Fetch a file with headers and hand it to the browser as a download (name from Content-Disposition).
+async function download(url, headers) {
+  const r = await fetch(url, {headers});
+  if (!r.ok) throw new Error(await detailOf(r));
+  const m = /filename="?([^";]+)"?/.exec(r.headers.get("Content-Disposition") || "");
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(await r.blob());
+  a.download = m ? m[1] : url.split("/").pop().split("?")[0];
+  document.body.appendChild(a);
+  a.click();
+  setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+  return a.download;
+}
+
+// A team sign-in box (macros.html team_signin): calls onToken(token, team) with the token to use, at
+// load when one is remembered and on every sign-in; "sign out" forgets it. A token is remembered
+// only when "remember" is ticked and it is a team's (an organiser token is never stored).
+function teamSignIn(onToken) {
+  const form = document.getElementById("signin"), box = document.getElementById("token");
+  const remember = document.getElementById("remember"), out = document.getElementById("signout");
+  async function use(token) {
+    const r = await fetch("/api/teams/me", {headers: bearer(token)});
+    const team = r.ok ? await r.json() : null;
+    if (team && remember.checked) rememberTeamToken(token); else forgetTeamToken();
+    if (!team) remember.checked = false;
+    out.hidden = !token;
+    onToken(token, team);
+  }
+  const remembered = rememberedTeamToken();
+  if (remembered) { box.value = remembered; remember.checked = true; }
+  form.addEventListener("submit", ev => { ev.preventDefault(); const t = box.value.trim(); if (t) use(t); });
+  out.addEventListener("click", () => { forgetTeamToken(); box.value = ""; remember.checked = false; out.hidden = true; onToken("", null); });
+  if (remembered) use(remembered);
+  return use;
+}
+
+// Click a header to sort its table (numbers numerically, by data-v when a cell has one).
 // Only the last header row sorts (a group row above it has spanning cells); cellIndex is the column.
-document.addEventListener("DOMContentLoaded", () => {
-  document.querySelectorAll("table.sortable thead tr:last-child th").forEach(th => th.addEventListener("click", () => {
-    const i = th.cellIndex;
-    const body = th.closest("table").tBodies[0];
-    const rows = [...body.rows];
-    const dir = th.dataset.dir === "asc" ? -1 : 1;
-    th.dataset.dir = dir === 1 ? "asc" : "desc";
-    rows.sort((a, b) => {
-      const x = a.cells[i].dataset.v ?? a.cells[i].textContent, y = b.cells[i].dataset.v ?? b.cells[i].textContent;
-      const nx = parseFloat(x), ny = parseFloat(y);
-      return dir * ((isNaN(nx) || isNaN(ny)) ? x.localeCompare(y) : nx - ny);
-    });
-    rows.forEach(r => body.appendChild(r));
-  }));
+// Delegated, so tables put into the page later sort too.
+document.addEventListener("click", ev => {
+  const th = ev.target.closest("table.sortable thead tr:last-child th");
+  if (!th) return;
+  const i = th.cellIndex, body = th.closest("table").tBodies[0];
+  const rows = [...body.rows].filter(r => r.cells.length > i);
+  const dir = th.dataset.dir === "desc" ? 1 : (th.dataset.dir === "asc" ? -1 : 1);
+  th.closest("tr").querySelectorAll("th").forEach(h => { if (h !== th) delete h.dataset.dir; });
+  th.dataset.dir = dir === 1 ? "asc" : "desc";
+  rows.sort((a, b) => {
+    const x = a.cells[i].dataset.v ?? a.cells[i].textContent.trim(), y = b.cells[i].dataset.v ?? b.cells[i].textContent.trim();
+    const nx = parseFloat(x), ny = parseFloat(y);
+    return dir * ((isNaN(nx) || isNaN(ny)) ? x.localeCompare(y) : nx - ny);
+  });
+  rows.forEach(r => body.appendChild(r));
 });
+
+// Region-metric columns of leaderboard tables: shown while a [data-regions] checkbox is ticked.
+document.addEventListener("change", ev => {
+  const box = ev.target.closest("input[data-regions]");
+  if (box) document.querySelectorAll(box.dataset.regions).forEach(t => t.classList.toggle("regions", box.checked));
+});
+
+// Mark the rows of the signed-in team (a remembered team token) in tables with tr[data-team].
+async function markOwnTeam() {
+  const token = rememberedTeamToken();
+  if (!token || !document.querySelector("tr[data-team]")) return;
+  const r = await fetch("/api/teams/me", {headers: bearer(token)});
+  if (!r.ok) return;
+  const me = await r.json();
+  document.querySelectorAll("tr[data-team]").forEach(tr => {
+    if (tr.dataset.team !== me.name) return;
+    tr.classList.add("own");
+    const cell = tr.querySelector("td.team");
+    if (cell && !cell.querySelector(".badge.own")) cell.insertAdjacentHTML("beforeend", ' <span class="badge own">you</span>');
+  });
+}
+document.addEventListener("DOMContentLoaded", markOwnTeam);

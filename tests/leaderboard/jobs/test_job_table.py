@@ -130,3 +130,19 @@ def test_a_crash_inside_scoring_is_retried_then_shown(service, monkeypatch):
         job = session.get(Job, job_id)
         assert sub.status == Status.FAILED and "No space left on device" in sub.errors[0]["message"]
         assert job.state == JobState.FAILED and job.attempts == 2
+
+
+def test_a_new_job_is_sent_once_not_again_by_the_reaper(service):
+    """Created as dispatched (its message goes out right after the commit): the reaper resends nothing."""
+    _, job_id = new_submission(service)
+    with Session(service.engine) as session:
+        assert session.get(Job, job_id).dispatched_at is not None
+    assert service.jobs.reap()["resent"] == 0
+
+
+def test_workers_never_receive_the_organiser_token(tmp_path):
+    from leaderboard.jobs.supervisor import settings_env
+
+    env = settings_env(Settings(data_dir=tmp_path, organizer_token="the-organisers-secret"))
+    assert "HARNESS_ORGANIZER_TOKEN" not in env and "the-organisers-secret" not in env.values()
+    assert env["HARNESS_DATA_DIR"] == str(tmp_path.resolve())

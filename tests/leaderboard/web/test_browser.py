@@ -13,9 +13,9 @@ def test_upload_through_the_form_and_see_the_row(browser, server, data_dir, back
     upload = tmp_path / "predictions.zip"
     upload.write_bytes(make_zip(data_dir, noise=1, seed=42))
     page = browser.new_page()
-    page.on("dialog", lambda d: d.accept(f"browser-team-{backend}"))
     page.goto(f"{server}/submit")
-    page.click("#register-link")
+    page.fill("#team-name", f"browser-team-{backend}")
+    page.click("#register")
     expect(page.locator("#result")).to_contain_text("registered")
     assert page.input_value("#token")  # the form filled in the new token
     page.select_option("#track", "s7")
@@ -26,8 +26,9 @@ def test_upload_through_the_form_and_see_the_row(browser, server, data_dir, back
     page.select_option("#device", "gpu")
     page.click("#send")
     expect(page.locator("#result .status")).to_have_text("scored", timeout=60_000)
+    expect(page.locator("#result a.to-submission").first).to_be_visible()  # the upload result links its page
     page.screenshot(path=str(ARTIFACTS / f"submit-{backend}.png"), full_page=True)
-    page.click("#result a")
+    page.click("#result a.to-leaderboard")
     row = page.locator("#board tbody tr", has_text=f"browser-team-{backend}")
     expect(row).to_be_visible()
     cells = row.locator("td").all_inner_texts()
@@ -49,9 +50,9 @@ def test_failed_upload_shows_its_errors(browser, server, data_dir, backend, tmp_
     upload = tmp_path / "bad.zip"
     upload.write_bytes(make_zip(data_dir, bad="missing"))
     page = browser.new_page()
-    page.on("dialog", lambda d: d.accept(f"browser-bad-{backend}"))
     page.goto(f"{server}/submit")
-    page.click("#register-link")
+    page.fill("#team-name", f"browser-bad-{backend}")
+    page.click("#register")
     expect(page.locator("#result")).to_contain_text("registered")
     page.set_input_files("#file", str(upload))
     page.click("#send")
@@ -70,8 +71,11 @@ def test_my_submissions_and_submission_page(browser, server, data_dir, backend, 
     sub_id = submit(server, t["token"], make_zip(data_dir)).json()["id"]
     wait(server, t["token"], sub_id)
     page = browser.new_page()
+    page.goto(f"{server}/submissions/{sub_id}")  # a fresh browser: asked to sign in, not told "no such submission"
+    expect(page.locator("#signin-card")).to_contain_text("Sign in with your team token")
     page.goto(f"{server}/submissions")
     page.fill("#token", t["token"])
+    page.check("#remember")  # the submission page below reads the remembered token
     page.click("#load")
     expect(page.locator("#mine tbody tr")).to_have_count(1)
     expect(page.locator("#mine .status")).to_have_text("scored")
@@ -106,13 +110,19 @@ def test_organiser_page(browser, server, data_dir, backend, tmp_path):
     expect(page.locator("#workers tbody")).to_contain_text("gpu")
     row = page.locator("#all tbody tr", has_text=f"org-page-{backend}")
     expect(row.locator(".status")).to_have_text("scored")
-    page.click("a.export[data-track='s7'][data-format='md']")
-    expect(page.locator("#export-text")).to_contain_text("| Rank | Team |")
+    with page.expect_download() as download:
+        page.click("a.export[data-track='s7'][data-format='md']")
+    assert download.value.suggested_filename.endswith("s7-test1-table1.md")
+    assert "| Rank | Team |" in open(download.value.path()).read()
+    assert page.evaluate("Object.keys(localStorage).length + Object.keys(sessionStorage).length") == 0
     page.screenshot(path=str(ARTIFACTS / f"organiser-{backend}.png"), full_page=True)
     row.locator("button.rescore").click()
     expect(page.locator("#message")).to_contain_text(f"submission {sub_id} queued")
+    page.once("dialog", lambda d: d.accept())  # the reveal asks first
     page.locator("#splits tr[data-split='test2'] button.reveal").click()
     expect(page.locator("#message")).to_contain_text("s7/test2 revealed")
+    expect(page.locator("#splits tr[data-split='test2'] .state")).to_have_text("revealed")
+    expect(page.locator("#splits tr[data-split='test2'] button.hide")).to_be_visible()  # and can be undone
     page.close()
     wait(server, t["token"], sub_id)  # the re-scoring has finished
-    assert f"org-page-{backend}" in __import__("httpx").get(f"{server}/leaderboard/s7").text  # now public
+    assert f"org-page-{backend}" in __import__("httpx").get(f"{server}/leaderboard/s7?split=test2").text  # now public
