@@ -66,7 +66,8 @@ def test_train_run_record_and_show(data_dir):
         assert len(board) == 1 and board[0]["kind"] == "baseline" and board[0]["rank"] is None
         assert board[0]["baseline"]["params"] == 1_861_764 and board[0]["psnr"] == pytest.approx(r["psnr"])
         html = httpx.get(f"{base}/leaderboard/s7").text
-        assert "baseline</span>" in html and 'class="baseline"' in html
+        # its own section, apart from the ranked teams, with the method's name
+        assert 'id="baselines-title"' in html and '<tr class="baseline" data-team="baseline: unet"' in html
 
         # the same through the job system: the organiser queues it, the embedded gpu worker runs it
         org = {"Authorization": f"Bearer {ORG}"}

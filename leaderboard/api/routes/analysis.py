@@ -76,6 +76,12 @@ def _points(rows: list[LeaderboardRow], metric: str) -> list[Point]:
             points.append(
                 Point(label=b.method, score=score, source="measured", params_m=b.params / 1e6, runtime_ms=runtime)
             )
+        elif r.model is not None:  # a submitted model the harness re-ran: measured here, drawn filled
+            m = r.model
+            runtime = m.runtime_full_ms if m.inputs == "full" and m.runtime_full_ms else m.runtime_patch_ms
+            points.append(
+                Point(label=r.team, score=score, source="measured", params_m=m.params / 1e6, runtime_ms=runtime)
+            )
         else:
             runtime = r.runtime_s * 1000 if r.runtime_s is not None else None
             points.append(Point(label=r.team, score=score, source="team", params_m=r.params_m, runtime_ms=runtime))

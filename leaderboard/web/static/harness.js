@@ -114,3 +114,11 @@ async function markOwnTeam() {
   });
 }
 document.addEventListener("DOMContentLoaded", markOwnTeam);
+
+// "measured only": hide the rows whose figures the harness did not measure itself
+document.addEventListener("change", (e) => {
+  const box = e.target;
+  if (!box || box.id !== "measured-only") return;
+  const table = document.querySelector(box.dataset.table || "#board");
+  if (table) table.classList.toggle("measured-only", box.checked);
+});

@@ -123,3 +123,42 @@ def test_a_rescore_scores_the_stored_predictions_again(served):
     assert r.status_code == 200
     again = wait(base, t["token"], sub_id, timeout=300)
     assert again["status"] == "scored" and again["scores"] == first["scores"] and again["model"] == first["model"]
+
+
+def test_the_leaderboard_marks_a_re_run_model_and_filters_measured_entries(served, browser):
+    from playwright.sync_api import expect
+
+    from tests.support import ARTIFACTS
+
+    base, _env, data, _tmp, exported = served
+    t = team(base, "reported only")  # a predictions upload beside the model entries: self-reported figures
+    import io
+    import zipfile
+
+    import numpy as np
+
+    from tests.support import npy_bytes
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for p in sorted((data / "challenges" / "demo" / "s7" / "test1" / "gt").glob("*.npy")):
+            zf.writestr(p.name, npy_bytes(np.load(p)))
+    r = httpx.post(
+        f"{base}/api/submissions",
+        headers={"Authorization": f"Bearer {t['token']}"},
+        data={"track": "s7", "split": "test1", "params_m": "1.5", "runtime_s": "0.2", "device": "gpu"},
+        files={"file": ("p.zip", buf.getvalue(), "application/zip")},
+    )
+    assert wait(base, t["token"], r.json()["id"], timeout=300)["status"] == "scored"
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"{base}/leaderboard/s7?split=test1")
+    row = page.locator("#board tr.team-row", has_text="onnx team")
+    expect(row.locator(".badge.rerun")).to_have_text("re-run here")
+    expect(row.locator("td.measured").first).to_contain_text(f"{exported.params / 1e6:.3g}")
+    expect(page.locator("#board tr.team-row", has_text="reported only").locator(".badge.rerun")).to_have_count(0)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "leaderboard-model-submission.png"), full_page=True)
+    page.check("#measured-only")
+    expect(page.locator("#board tr.team-row", has_text="reported only")).to_be_hidden()
+    expect(row).to_be_visible()
+    page.close()

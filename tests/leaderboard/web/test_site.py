@@ -159,7 +159,7 @@ def test_a_rows_fact_sheet_and_score_come_from_one_submission_across_a_reveal(si
             assert mine["submission_id"] == ids["test2"] and mine["params_m"] == 9.5 and mine["extra_data"] is True
             assert mine["ssim"] == own["test2"]["scores"]["test2"]["ssim"]
             page_row = re.search(
-                r'<tr class="team-row" data-team="switcher" data-submission="(\d+)">(.*?)</tr>', html, re.S
+                r'<tr class="team-row[^"]*" data-team="switcher" data-submission="(\d+)"[^>]*>(.*?)</tr>', html, re.S
             )
             assert (
                 int(page_row.group(1)) == ids["test2"]
