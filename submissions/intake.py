@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from harness.npyio import ErrorCode, FileError
 from harness.pairing import README_NAME, list_ground_truth, pair_files
 from harness.readme import ReadmeInfo, parse_readme
+from harness.zipnames import unsafe_member_name
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 NESTED_SUFFIXES = (".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar")
@@ -64,18 +65,6 @@ def _err(name: str, code: ErrorCode, message: str) -> FileError:
 
 def _ignored(parts: tuple[str, ...]) -> bool:
     return parts[0] == "__MACOSX" or any(p.startswith(".") for p in parts)
-
-
-def _unsafe(name: str) -> str | None:
-    if "\\" in name:
-        return "uses backslashes in its path"
-    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
-        return "has an absolute path"
-    if any(p == ".." for p in PurePosixPath(name).parts):
-        return "climbs out of the archive with '..'"
-    if "\x00" in name:
-        return "has a NUL byte in its name"
-    return None
 
 
 def member_key(name: str) -> str:
@@ -140,7 +129,7 @@ def inspect_archive(path: Path, limits: IntakeLimits) -> tuple[list[zipfile.ZipI
                 name,
             )
         )
-        reason = _unsafe(name)
+        reason = unsafe_member_name(name)
         if reason:
             errors.append(_err(name, ErrorCode.UNSAFE_PATH, reason))
             continue

@@ -17,22 +17,11 @@ from pathlib import Path, PurePosixPath
 
 from harness.challenge.problems import Code, Problem, problem
 from harness.challenge.spec import FILENAME
+from harness.zipnames import unsafe_member_name
 
 MAX_ENTRIES = 500_000
 MAX_RATIO = 2000.0  # deflate alone tops out near 1032:1; beyond is a trick
 CHUNK = 1 << 20
-
-
-def _unsafe(name: str) -> str | None:
-    if "\\" in name:
-        return "uses backslashes in its path"
-    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
-        return "has an absolute path"
-    if any(p == ".." for p in PurePosixPath(name).parts):
-        return "climbs out of the archive with '..'"
-    if "\x00" in name:
-        return "has a NUL byte in its name"
-    return None
 
 
 def _ignored(name: str) -> bool:
@@ -119,7 +108,7 @@ def open_zip_bundle(path: Path, free_bytes: int | None = None) -> tuple[ZipBundl
     for info in infos:
         name = info.filename
         where = f"{label}:{name}"
-        reason = _unsafe(name)
+        reason = unsafe_member_name(name)
         if reason:
             problems.append(problem(where, Code.UNSAFE_PATH, reason))
             continue
