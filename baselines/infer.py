@@ -19,6 +19,7 @@ import torch
 from baselines.blocks import pad_to
 from baselines.data import load_rgb
 from harness.challenge import SplitLayout, TrackSpec
+from harness.challenge.grid import save_grid
 
 TILE = 1024  # RGB pixels per tile side for whole images (a multiple of 16)
 MARGIN = 64  # context around each tile, cropped away afterwards
@@ -104,8 +105,6 @@ def run_split(
         inputs = split.rgb_files()
     else:
         raise ValueError(f"mode must be 'patches' or 'full', got {mode!r}")
-    rows, cols = track.grid
-    p = track.patch
     model.eval()
     with torch.inference_mode():
         for i, path in enumerate(inputs):
@@ -118,13 +117,7 @@ def run_split(
             run.seconds.append(time.perf_counter() - t0)
             raw = quantise(y)
             if mode == "full":
-                if raw.shape[:2] != (rows * p, cols * p):
-                    raise ValueError(f"{path.name}: {raw.shape[:2]} is not the {rows}x{cols} grid of {p}-pixel patches")
-                for k in range(rows * cols):
-                    r, c = divmod(k, cols)
-                    name = f"{path.stem}_{k}.npy"
-                    np.save(out_dir / name, np.ascontiguousarray(raw[r * p : (r + 1) * p, c * p : (c + 1) * p]))
-                    run.files.append(name)
+                run.files += save_grid(raw, path.stem, track.grid, track.patch, out_dir)
             else:
                 np.save(out_dir / f"{path.stem}.npy", raw)
                 run.files.append(f"{path.stem}.npy")

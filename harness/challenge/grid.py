@@ -33,6 +33,25 @@ def grid_of(size: tuple[int, int], patch: int) -> tuple[int, int] | None:
     return h // patch, w // patch
 
 
+def save_grid(raw: np.ndarray, image: str, grid: tuple[int, int], patch: int, out: os.PathLike) -> list[str]:
+    """Cut a whole predicted RAW into its grid and save ``<image>_<k>.npy`` in ``out``; the names written.
+
+    ValueError when ``raw`` is not exactly ``grid`` patches of ``patch`` pixels.
+    """
+    rows, cols = grid
+    if raw.shape[:2] != (rows * patch, cols * patch):
+        raise ValueError(f"{image}: {raw.shape[:2]} is not the {rows}x{cols} grid of {patch}-pixel patches")
+    names = []
+    for k in range(rows * cols):
+        r, c = divmod(k, cols)
+        name = f"{patch_stem(image, k)}.npy"
+        np.save(
+            os.path.join(out, name), np.ascontiguousarray(raw[r * patch : (r + 1) * patch, c * patch : (c + 1) * patch])
+        )
+        names.append(name)
+    return names
+
+
 def check_patches(
     full: SetScan, patches: SetScan, patch: int, grid: tuple[int, int], label: Labeller, normaliser: int
 ) -> list[Problem]:

@@ -233,12 +233,11 @@ def _macs(req: ChildRequest, runner: Runner, res: ChildResult) -> None:
 
 
 def _predict(req: ChildRequest, runner: Runner, res: ChildResult) -> None:
+    from harness.challenge.grid import save_grid
     from harness.rgbio import read_rgb
 
     out = Path(req.out)
     out.mkdir(exist_ok=True)
-    rows, cols = req.grid
-    p = req.patch
     for item in req.inputs:
         _phase(f"predicting {item.stem}")
         rgb = read_rgb(item.path)
@@ -252,16 +251,10 @@ def _predict(req: ChildRequest, runner: Runner, res: ChildResult) -> None:
         res.seconds.append(time.perf_counter() - t0)
         raw = quantise(y)
         if req.full:
-            if raw.shape[:2] != (rows * p, cols * p):
-                raise ChildFailure(
-                    ModelErrorCode.WRONG_OUTPUT_SHAPE,
-                    f"{item.stem}: {raw.shape[:2]} is not the {rows}x{cols} grid of {p}-pixel patches",
-                )
-            for k in range(rows * cols):
-                r, c = divmod(k, cols)
-                name = f"{item.stem}_{k}.npy"
-                np.save(out / name, np.ascontiguousarray(raw[r * p : (r + 1) * p, c * p : (c + 1) * p]))
-                res.files.append(name)
+            try:
+                res.files += save_grid(raw, item.stem, req.grid, req.patch, out)
+            except ValueError as exc:
+                raise ChildFailure(ModelErrorCode.WRONG_OUTPUT_SHAPE, str(exc)) from None
         else:
             np.save(out / f"{item.stem}.npy", raw)
             res.files.append(f"{item.stem}.npy")
