@@ -2,7 +2,8 @@
 
 Every file is checked before anything is written, and every problem is reported together
 (:mod:`~harness.challenge.scan`, :mod:`~harness.challenge.measure`,
-:mod:`~harness.challenge.grid`). Only a bundle without problems is laid out, into a staging
+:mod:`~harness.challenge.grid`, :mod:`~harness.challenge.exposure`: no test split's ground truth
+in or under a folder teams are handed). Only a bundle without problems is laid out, into a staging
 folder beside the target (``DATA_DIR/challenges/.NAME.*.partial``) renamed into place at the
 end; on any problem the staging folder is removed and nothing is left behind.
 """
@@ -24,9 +25,9 @@ from harness.challenge.layout import ChallengeLayout, SplitLayout
 from harness.challenge.place import Placer, manifest_lines, private_dir, write_manifest
 from harness.challenge.problems import Code, Problem, problem
 from harness.challenge.scan import Pair
-from harness.challenge.source import open_source, resolve_folders, shared_folders
+from harness.challenge.source import gt_in_public, open_source, resolve_folders, shared_folders
 from harness.challenge.spec import ChallengeSpec, TrackSpec, save_challenge
-from harness.challenge.validate import Progress, TrackSummary, ticker, validate_bundle
+from harness.challenge.validate import Progress, TrackSummary, linked_ground_truth, ticker, validate_bundle
 
 
 class CreateReport(BaseModel):
@@ -145,8 +146,11 @@ def create_challenge(
         )
         if not any(p.code == Code.BAD_ARCHIVE for p in problems):  # an archive that did not extract: stop
             problems += shared_folders(src, spec)
+            leaked = gt_in_public(src, spec)
             checked = validate_bundle(src, spec, workers, progress)
-            problems += checked.problems
+            problems += leaked + checked.problems
+            if not leaked:  # a whole folder given out is said once, not once per file
+                problems += linked_ground_truth(spec, checked.scans, src)
             tracks, scans = checked.tracks, checked.scans
             report.notes, report.warnings, report.tracks = checked.notes, checked.warnings, checked.summaries
         report.problems = problems

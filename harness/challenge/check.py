@@ -2,8 +2,8 @@
 
 ``check`` re-hashes every file against ``MANIFEST.sha256`` (changed, missing and unlisted files),
 then validates the challenge again with the checks ``create`` runs (pairs, dtype, shape, range,
-sizes, grid, levels against ``challenge.toml``) and warns about ground truth that other users of
-the machine can read. ``list`` summarises every challenge under a data directory.
+input sizes, grid, levels against ``challenge.toml``, ground truth reachable through a public
+folder or file) and warns about ground truth that other users of the machine can read. ``list`` summarises every challenge under a data directory.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from harness import __version__
+from harness.challenge.exposure import Folder, gt_files_public, gt_in_public_folders
 from harness.challenge.grid import check_patches
 from harness.challenge.layout import ChallengeLayout, SplitLayout
 from harness.challenge.measure import SplitScans, measure_track
@@ -114,6 +115,29 @@ def _exposed(root: Path, track: TrackSpec) -> list[str]:
     return found
 
 
+def _gt_in_public(root: Path, spec: ChallengeSpec, label: Labeller) -> list[Problem]:
+    """Ground truth reachable through a public folder (a ``gt/`` linked into ``rgb/``, say) or file."""
+    layout = ChallengeLayout(root)
+    gt: list[Folder] = []
+    public: list[Folder] = []
+    gt_files: list[Path] = []
+    public_files: list[Path] = []
+    for track in spec.tracks:
+        for split in track.splits:
+            where = layout.split(track.name, split.name)
+            role = f"track {track.name!r} split {split.name!r}"
+            for sub, prefix in ((where, ""), (where.full, "full/")):
+                public.append(Folder(sub.rgb, f"{role} ({prefix}rgb)"))
+                public_files += sub.rgb_files()
+                if split.kind == "train":
+                    public.append(Folder(sub.raw, f"{role} ({prefix}raw)"))
+                    public_files += sub.raw_files()
+                else:
+                    gt.append(Folder(sub.gt, f"{role} ({prefix}gt)"))
+                    gt_files += sub.gt_files()
+    return gt_in_public_folders(gt, public, label) or gt_files_public(gt_files, public_files, label)
+
+
 def check_challenge(root: Path, *, workers: int | None = None, progress: Progress | None = None) -> CheckReport:
     """Re-hash and re-validate the challenge laid out at ``root``."""
     started = time.perf_counter()
@@ -168,6 +192,7 @@ def check_challenge(root: Path, *, workers: int | None = None, progress: Progres
                 ):
                     problems += check_patches(s.full, s.patches, track.patch, track.grid, label, int(track.normaliser))
             report.warnings += _exposed(root, track)
+        problems += _gt_in_public(root, spec, label)
     report.problems = problems
     report.ok = not problems
     report.seconds = time.perf_counter() - started

@@ -30,6 +30,9 @@ class Code(StrEnum):
     BAD_NAME = "bad_name"  # a stem that cannot be a file name everywhere
     EMPTY_SPLIT = "empty_split"
     BAD_IMAGE = "bad_image"  # an input that does not decode as 8-bit RGB JPEG / PNG
+    INPUT_TOO_LARGE = "input_too_large"  # an input file larger than its pixels can need
+    TRAILING_DATA = "trailing_data"  # bytes after an input's image (or after a .npy's array)
+    GT_IN_PUBLIC_FOLDER = "gt_in_public_folder"  # ground truth where teams are handed files
     WRONG_SIZE = "wrong_size"  # RGB not twice its RAW, a patch of the wrong size
     MIXED_SIZES = "mixed_sizes"  # more than one patch size in a split or track
     LEVELS = "levels"  # values beyond the declared white level

@@ -3,7 +3,9 @@
 Inputs (``.jpg`` / ``.jpeg`` / ``.png``) and RAW (``.npy``) pair by stem, never by position;
 one folder may hold both. Each RAW is read with the header-first validator of
 :mod:`harness.npyio` (never unpickled): uint16, ``(h, w, 4)``, values within the normaliser.
-Each input is decoded in full (not only its header) and must be 8-bit RGB, twice its RAW's size.
+Each input is decoded in full (not only its header) and must be 8-bit RGB, twice its RAW's size;
+before that its file size is held against its pixel count, and after it the bytes that follow its
+image are counted (:mod:`~harness.challenge.rgbfile`).
 The files of one set (a split's patches, or its whole images) share one size.
 """
 
@@ -19,6 +21,7 @@ from pathlib import Path
 
 from harness.challenge.layout import RGB_SUFFIXES
 from harness.challenge.problems import Code, Labeller, Problem, from_npy, problem
+from harness.challenge.rgbfile import TRAILING_ALLOWANCE, image_end, size_bound
 from harness.npyio import NpyError, read_raw
 
 STEM_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
@@ -114,21 +117,39 @@ def list_pairs(rgb_dir: Path, target_dir: Path, kind: str, label: Labeller) -> t
     return pairs, problems
 
 
-def decode_rgb(path: Path) -> tuple[tuple[int, int] | None, str | None]:
-    """Decode an input in full: (its (height, width), None) or (None, what is wrong)."""
+def decode_rgb(path: Path) -> tuple[tuple[int, int] | None, tuple[Code, str] | None]:
+    """Decode an input in full: (its (height, width), None) or (None, (code, what is wrong)).
+
+    Its file size is held against its pixel count (from the header) before any pixel is decoded.
+    """
     from PIL import Image
 
     try:
-        with Image.open(path) as im:
-            fmt, mode = im.format, im.mode
+        on_disk = os.stat(path).st_size
+        with Image.open(path) as im:  # reads the header only
+            fmt, mode, (w, h) = im.format, im.mode, im.size
             if fmt not in ("JPEG", "PNG"):
-                return None, f"is a {fmt} image; inputs must be JPEG or PNG"
+                return None, (Code.BAD_IMAGE, f"is a {fmt} image; inputs must be JPEG or PNG")
+            bound = size_bound(h, w)
+            if on_disk > bound:
+                return None, (
+                    Code.INPUT_TOO_LARGE,
+                    f"is {on_disk:,} bytes, more than the {bound:,} an image of {h}x{w} pixels may take "
+                    "(4 bytes per pixel + 1 MiB): it holds more than its image; re-save it",
+                )
             im.load()  # decode every pixel: a truncated or corrupt file fails here, not later
             if mode != "RGB":
-                return None, f"must be 8-bit RGB, is a {fmt} in mode {mode}"
-            return (im.height, im.width), None
+                return None, (Code.BAD_IMAGE, f"must be 8-bit RGB, is a {fmt} in mode {mode}")
+        end = image_end(path, fmt)
+        if end is not None and on_disk - end > TRAILING_ALLOWANCE:
+            return None, (
+                Code.TRAILING_DATA,
+                f"has {on_disk - end:,} bytes after the end of its {fmt} image (at most {TRAILING_ALLOWANCE:,} "
+                f"are allowed); keep its first {end:,} bytes, or re-save it",
+            )
+        return (h, w), None
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        return None, f"does not decode as a JPEG or PNG image ({exc})"
+        return None, (Code.BAD_IMAGE, f"does not decode as a JPEG or PNG image ({exc})")
 
 
 def _check_pair(pair: Pair, normaliser: int, label: Labeller):
@@ -141,7 +162,7 @@ def _check_pair(pair: Pair, normaliser: int, label: Labeller):
         problems.extend(from_npy(e, label(pair.target)) for e in exc.errors)
     size, bad = decode_rgb(pair.rgb)
     if bad:
-        problems.append(problem(label(pair.rgb), Code.BAD_IMAGE, bad))
+        problems.append(problem(label(pair.rgb), *bad))
     elif shape is not None and size != (2 * shape[0], 2 * shape[1]):
         problems.append(
             problem(

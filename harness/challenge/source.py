@@ -15,6 +15,7 @@ from pathlib import Path
 
 from harness.challenge.archive import ZipBundle, open_zip_bundle
 from harness.challenge.bundle import Bundle, BundleSplit
+from harness.challenge.exposure import Folder, gt_in_public_folders
 from harness.challenge.problems import Code, Labeller, Problem, problem
 from harness.challenge.spec import FILENAME
 
@@ -140,3 +141,17 @@ def shared_folders(src: Source, spec: Bundle) -> list[Problem]:
             )
         )
     return problems
+
+
+def gt_in_public(src: Source, spec: Bundle) -> list[Problem]:
+    """A test split's ground-truth folder that is, or lies under, any split's input or training folder."""
+    gt: list[Folder] = []
+    public: list[Folder] = []
+    for track in spec.tracks:
+        for split in track.splits:
+            for key in split.folders():
+                path = src.folders.get((track.name, split.name, key))
+                if path is not None:
+                    folder = Folder(path, f"track {track.name!r} split {split.name!r} ({key})")
+                    (gt if key in ("gt", "full_gt") else public).append(folder)
+    return gt_in_public_folders(gt, public, src.labeller or str)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, ValidationError
 
 from harness.challenge.bundle import Bundle, BundleTrack
+from harness.challenge.exposure import gt_files_public
 from harness.challenge.grid import check_patches
 from harness.challenge.isp import IspConfig
 from harness.challenge.measure import SplitScans, TrackFacts, measure_track
@@ -202,3 +203,15 @@ def validate_bundle(src: Source, spec: Bundle, workers: int | None, progress: Pr
                 out.tracks.append(track)
         out.summaries.append(_summary(btrack, facts, scans))
     return out
+
+
+def linked_ground_truth(spec: Bundle, scans: dict[str, list[SplitScans]], src: Source) -> list[Problem]:
+    """Test splits' ground-truth files that are inputs or training RAW under another name."""
+    gt, public = [], []
+    for btrack in spec.tracks:
+        for split, s in zip(btrack.splits, scans[btrack.name], strict=True):
+            for x in (s.patches, s.full):
+                for pair in x.pairs if x else []:
+                    public.append(pair.rgb)
+                    (gt if split.kind == "test" else public).append(pair.target)
+    return gt_files_public(gt, public, src.labeller)
