@@ -12,7 +12,7 @@ import os
 import stat
 import time
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -54,9 +54,12 @@ def _load(root: Path) -> tuple[ChallengeSpec | None, list[Problem]]:
 
 
 def check_manifest(
-    root: Path, workers: int | None = None, on_file: Callable[[], None] | None = None
+    root: Path,
+    workers: int | None = None,
+    on_file: Callable[[], None] | None = None,
+    skip: Collection[str] = (),
 ) -> tuple[int, list[Problem]]:
-    """Changed, missing and unlisted files, against ``MANIFEST.sha256``."""
+    """Changed, missing and unlisted files, against ``MANIFEST.sha256``; the files in ``skip`` are not hashed."""
     layout = ChallengeLayout(root)
     if not layout.manifest.is_file():
         return 0, [problem(layout.manifest.name, Code.MISSING_FILE, "is missing: nothing to check the files against")]
@@ -72,6 +75,8 @@ def check_manifest(
     ]
 
     def rehash(name: str) -> Problem | None:
+        if name in skip:
+            return None
         try:
             digest = sha256_file(root / name)
         except OSError as exc:
@@ -138,63 +143,72 @@ def _gt_in_public(root: Path, spec: ChallengeSpec, label: Labeller) -> list[Prob
     return gt_in_public_folders(gt, public, label) or gt_files_public(gt_files, public_files, label)
 
 
+def _validate(root: Path, spec: ChallengeSpec, report: CheckReport, workers: int | None, progress) -> list[Problem]:
+    """The checks of ``create`` on the laid-out files; counts the pairs and adds warnings to ``report``."""
+    problems: list[Problem] = []
+    label = Labeller(root)
+    tick = ticker(progress, "checking", None)
+    layout = ChallengeLayout(root)
+    for track in spec.tracks:
+        scans = []
+        for split in track.splits:
+            where = layout.split(track.name, split.name)
+            kind = "raw" if split.kind == "train" else "gt"
+            s = SplitScans(split.name, None, None, _target(where, split.kind), None)
+            sets = [(where, "patches")] + ([(where.full, "whole images")] if split.full_resolution else [])
+            for sub, what in sets:
+                pairs, found = list_pairs(sub.rgb, _target(sub, split.kind), kind, label)
+                problems += found
+                scan = check_pairs(pairs, int(track.normaliser), label, what=what, workers=workers, on_file=tick)
+                problems += scan.problems
+                report.pairs += len(pairs)
+                if what == "patches":
+                    s.patches = scan
+                else:
+                    s.full, s.full_folder = scan, _target(sub, split.kind)
+            scans.append(s)
+        facts, found = measure_track(
+            track.name,
+            scans,
+            label,
+            FILENAME,
+            patch=track.patch,
+            grid=track.grid,
+            black=track.black,
+            white=track.white,
+        )
+        problems += found
+        report.warnings += facts.warnings
+        for s in scans:
+            if (
+                s.full is not None
+                and s.patches is not None
+                and not found
+                and not s.full.problems
+                and not s.patches.problems
+            ):
+                problems += check_patches(s.full, s.patches, track.patch, track.grid, label, int(track.normaliser))
+        report.warnings += _exposed(root, track)
+    return problems + _gt_in_public(root, spec, label)
+
+
 def check_challenge(root: Path, *, workers: int | None = None, progress: Progress | None = None) -> CheckReport:
-    """Re-hash and re-validate the challenge laid out at ``root``."""
+    """Re-hash and re-validate the challenge laid out at ``root``.
+
+    The files are validated first, so an input larger than its pixels can need (a 10 GB tail) is
+    named from its size and header and never hashed.
+    """
     started = time.perf_counter()
     root = Path(root)
     spec, problems = _load(root)
     report = CheckReport(ok=False, name=spec.name if spec else root.name, path=str(root))
+    checked = _validate(root, spec, report, workers, progress) if spec is not None else []
+    too_large = {p.file for p in checked if p.code == Code.INPUT_TOO_LARGE}
     manifest = ChallengeLayout(root).manifest
     listed = len(read_manifest(manifest)) if manifest.is_file() else None
-    report.files, found = check_manifest(root, workers, ticker(progress, "hashing", listed))
-    problems += found
-    if spec is not None:
-        label = Labeller(root)
-        tick = ticker(progress, "checking", None)
-        layout = ChallengeLayout(root)
-        for track in spec.tracks:
-            scans = []
-            for split in track.splits:
-                where = layout.split(track.name, split.name)
-                kind = "raw" if split.kind == "train" else "gt"
-                s = SplitScans(split.name, None, None, _target(where, split.kind), None)
-                sets = [(where, "patches")] + ([(where.full, "whole images")] if split.full_resolution else [])
-                for sub, what in sets:
-                    pairs, found = list_pairs(sub.rgb, _target(sub, split.kind), kind, label)
-                    problems += found
-                    scan = check_pairs(pairs, int(track.normaliser), label, what=what, workers=workers, on_file=tick)
-                    problems += scan.problems
-                    report.pairs += len(pairs)
-                    if what == "patches":
-                        s.patches = scan
-                    else:
-                        s.full, s.full_folder = scan, _target(sub, split.kind)
-                scans.append(s)
-            facts, found = measure_track(
-                track.name,
-                scans,
-                label,
-                FILENAME,
-                patch=track.patch,
-                grid=track.grid,
-                black=track.black,
-                white=track.white,
-            )
-            problems += found
-            report.warnings += facts.warnings
-            for s in scans:
-                if (
-                    s.full is not None
-                    and s.patches is not None
-                    and not found
-                    and not s.full.problems
-                    and not s.patches.problems
-                ):
-                    problems += check_patches(s.full, s.patches, track.patch, track.grid, label, int(track.normaliser))
-            report.warnings += _exposed(root, track)
-        problems += _gt_in_public(root, spec, label)
-    report.problems = problems
-    report.ok = not problems
+    report.files, found = check_manifest(root, workers, ticker(progress, "hashing", listed), skip=too_large)
+    report.problems = problems + found + checked
+    report.ok = not report.problems
     report.seconds = time.perf_counter() - started
     return report
 
