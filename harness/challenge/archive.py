@@ -4,7 +4,9 @@ The archive's directory is checked first (absolute paths, ``..``, backslashes, N
 symbolic links, encryption, unknown compression, duplicate names, compression ratios that only a
 zip bomb has); ``challenge.toml`` sits at the top or inside one folder. Folders named by
 ``challenge.toml`` must stay inside the bundle. Only the members under those folders are then
-extracted, streamed with a byte counter that never trusts the sizes the archive declares.
+extracted, streamed with a byte counter that never trusts the sizes the archive declares. An
+input whose declared size exceeds what its header's pixels can need is not inflated: a sparse
+stub of that size, holding its first MiB, stands in for it, and the input checks name it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from harness.challenge.problems import Code, Problem, problem
+from harness.challenge.rgbfile import oversized
 from harness.challenge.spec import FILENAME
 from harness.zipnames import unsafe_member_name
 
@@ -68,11 +71,19 @@ class ZipBundle:
                 written = 0
                 try:
                     with zf.open(info) as src, open(target, "xb") as out:
-                        while chunk := src.read(CHUNK):
+                        chunk = src.read(CHUNK)
+                        if oversized(info.filename, info.file_size, chunk):
+                            # its header and declared size condemn it: a sparse stub of that size, never
+                            # inflated, so the input checks name it as they would the file itself
+                            out.write(chunk)
+                            out.truncate(info.file_size)
+                            written, chunk = info.file_size, b""
+                        while chunk:
                             written += len(chunk)
                             if written > info.file_size:
                                 break
                             out.write(chunk)
+                            chunk = src.read(CHUNK)
                 except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
                     problems.append(
                         problem(f"{self.path.name}:{info.filename}", Code.BAD_ARCHIVE, f"cannot be extracted ({exc})")

@@ -14,7 +14,10 @@ entropy-coded data, PNG chunks), never by searching for the last marker.
 
 from __future__ import annotations
 
-from pathlib import Path
+import io
+from pathlib import Path, PurePosixPath
+
+from harness.challenge.layout import RGB_SUFFIXES
 
 BYTES_PER_PIXEL = 4
 SLACK = 1 << 20  # headers, metadata, an embedded thumbnail
@@ -25,6 +28,24 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 def size_bound(height: int, width: int) -> int:
     """The largest file an input of ``height x width`` pixels may be."""
     return BYTES_PER_PIXEL * height * width + SLACK
+
+
+def oversized(name: str, size: int, head: bytes) -> bool:
+    """Whether an input named ``name`` of ``size`` bytes, whose first bytes are ``head``, exceeds its bound.
+
+    For a zipped bundle: the member's declared size and its first bytes say it before the rest is
+    inflated. False when ``name`` is no input or ``head`` holds no readable header (checked later).
+    """
+    from PIL import Image
+
+    if PurePosixPath(name).suffix.lower() not in RGB_SUFFIXES:
+        return False
+    try:
+        with Image.open(io.BytesIO(head)) as im:
+            width, height = im.size
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return False
+    return size > size_bound(height, width)
 
 
 def _jpeg_end(data: bytes) -> int | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -53,8 +54,9 @@ def test_ground_truth_inside_an_input_folder(aim):
     found = {(f, c): m for f, c, m in create_fails(aim)}
     assert set(found) == {("data-p20/val_rgb/gt", "gt_in_public_folder"), ("data-p20/val_rgb/gt", "extra_file")}
     message = found[("data-p20/val_rgb/gt", "gt_in_public_folder")]
-    assert "ground truth of track 'p20' split 'test1' (gt) lies inside the folder of track 'p20' split 'test1' (rgb)" in (
-        message
+    assert (
+        "ground truth of track 'p20' split 'test1' (gt) lies inside the folder of track 'p20' split 'test1' (rgb)"
+        in (message)
     )
 
 
@@ -128,8 +130,9 @@ def test_check_finds_ground_truth_moved_into_an_input_folder(aim):
     (split / "gt").symlink_to(split / "rgb" / "gt", target_is_directory=True)
     found = [(f, c, m) for f, c, m in _check(aim) if c == "gt_in_public_folder"]
     assert [(f, c) for f, c, _ in found] == [("s7/test1/gt", "gt_in_public_folder")]
-    assert "track 's7' split 'test1' (gt) lies inside the folder of track 's7' split 'test1' (rgb), s7/test1/rgb" in (
-        found[0][2]
+    assert (
+        "track 's7' split 'test1' (gt) lies inside the folder of track 's7' split 'test1' (rgb), s7/test1/rgb"
+        in (found[0][2])
     )
 
 
@@ -163,6 +166,31 @@ def test_a_jpeg_followed_by_10_gb_is_refused_before_it_is_read(aim):
     assert size < bound  # the image itself was fine
     res = runner.invoke(app, ["challenge", "create", str(aim.root), "--data-dir", str(aim.data_dir), "--json"])
     assert json.loads(res.stdout)["seconds"] < 10  # hashing 10 GB takes tens of seconds
+
+
+def test_an_oversized_input_in_a_zipped_bundle_is_named_without_being_inflated(tmp_path):
+    aim = make_aim_bundle(tmp_path, organiser_inside=True)
+    path = aim.root / "data-p20" / "val_rgb" / "11_0.jpg"
+    image = path.read_bytes()
+    path.unlink()  # written into the zip below, with a 256 MiB tail
+    archive = _zip(aim, tmp_path / "bundle.zip")
+    with zipfile.ZipFile(archive, "a", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        with zf.open("data-p20/val_rgb/11_0.jpg", "w", force_zip64=True) as f:
+            f.write(image)
+            for _ in range(16):
+                f.write(bytes(1 << 24))
+    size = len(image) + 2**28
+    with zipfile.ZipFile(archive) as zf:
+        info = zf.getinfo("data-p20/val_rgb/11_0.jpg")
+    with open(archive, "r+b") as f:  # spoil the end of its compressed data: inflating it all would fail
+        f.seek(info.header_offset + 26)
+        head = f.read(4)
+        start = info.header_offset + 30 + int.from_bytes(head[:2], "little") + int.from_bytes(head[2:], "little")
+        f.seek(start + info.compress_size - 64)
+        f.write(b"\xa5" * 32)
+    [(file, code, message)] = create_fails(aim, archive)
+    assert (file, code) == ("bundle.zip:data-p20/val_rgb/11_0.jpg", "input_too_large")
+    assert f"is {size:,} bytes, more than the {4 * 24 * 24 + 2**20:,} an image of 24x24 pixels may take" in message
 
 
 @pytest.mark.parametrize("fmt", ["jpg", "png"])
