@@ -59,7 +59,8 @@ def _vm_hwm_mb() -> float | None:
 
 
 def check_in_child(workdir: Path, model: Path, folder: Path, manifest: ModelManifest, label: str, limits: ModelLimits):
-    """(ModelInfo, the check child's peak memory in MiB, what isolation held); raises ModelRejected."""
+    """The child's :class:`CheckResult` (info, or the problems it found; its peak memory); raises
+    ModelRejected when the child gave no result (too large to start, killed, crashed)."""
     size = model.stat().st_size
     if size > limits.max_model_bytes:  # before anything starts: the cheapest refusal
         raise reject(
@@ -88,9 +89,7 @@ def check_in_child(workdir: Path, model: Path, folder: Path, manifest: ModelMani
     )
     result = _read(workdir / RESULT)
     if result is not None and (result.errors or result.info is not None):
-        if result.errors:
-            raise ModelRejected(result.errors)
-        return result.info, result.peak_memory_mb, run.isolation
+        return result
     if run.killed == ModelErrorCode.WALL_TIME_LIMIT:
         raise reject(label, run.killed, f"the static checks passed the wall-clock limit of {limits.check_wall_s:g} s")
     if run.returncode == -signal.SIGXCPU:

@@ -144,9 +144,11 @@ def run_model(
         try:
             bundle = open_upload(upload, work / "model", limits)
             report.manifest = bundle.manifest
-            info, report.check_peak_memory_mb, _ = check_in_child(
-                work, bundle.model, bundle.folder, bundle.manifest, bundle.label, limits
-            )
+            checked = check_in_child(work, bundle.model, bundle.folder, bundle.manifest, bundle.label, limits)
+            report.check_peak_memory_mb = checked.peak_memory_mb
+            if checked.errors:
+                raise ModelRejected(checked.errors)
+            info = checked.info
         except ModelRejected as exc:
             report.errors = exc.errors
             return report

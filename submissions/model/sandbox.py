@@ -1,6 +1,7 @@
 """The child process a model runs in, and the limits around it.
 
-The parent writes ``request.json`` into a private folder holding only copies of the model and of
+``spawn`` starts and supervises any child (the check child of ``check.py`` too). For a run, the
+parent writes ``request.json`` into a private folder holding only copies of the model and of
 the split's inputs, and starts ``python -m submissions.model.child request.json`` there:
 
 - in a new session (its own process group, killed as a whole), with a minimal environment
@@ -8,6 +9,8 @@ the split's inputs, and starts ``python -m submissions.model.child request.json`
 - in a new network namespace (``unshare --net``: no interface but a down loopback) where the
   kernel permits it (root, or unprivileged user namespaces with ``--map-root-user``); otherwise
   without, and the report says so;
+- the child confines itself first (``confine.enter``: private mount namespace and root holding only
+  its folder and read-only libraries, user 65534, no_new_privs; ``isolation.json`` records what held);
 - the child limits itself before loading anything: CPU seconds (RLIMIT_CPU, SIGXCPU), address
   space (RLIMIT_AS, CPU runs only: CUDA reserves huge virtual ranges), file size (RLIMIT_FSIZE),
   no core files (RLIMIT_CORE 0);
