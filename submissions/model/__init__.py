@@ -4,7 +4,9 @@ and runs it in a contained child process with the protocol of its own baselines.
 Entry point: :func:`submissions.model.run.run_model` (re-exported here), which returns a
 :class:`ModelRunReport`. Modules: ``manifest`` (manifest.toml), ``archive`` (safe reading of the
 upload), ``wire`` (protobuf scan before parsing), ``inspect`` (static checks, params), ``macs``
-(MACs per operator), ``sandbox`` (the child process and its limits), ``child`` (what runs inside).
+(MACs per operator), ``check`` (the static checks, in their own capped child), ``confine`` (what a
+child does to itself first: private root, unprivileged user, no_new_privs), ``sandbox`` (starting and
+supervising children, and their limits), ``child`` (what runs the model inside).
 """
 
 from submissions.model.errors import ModelError, ModelErrorCode

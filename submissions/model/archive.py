@@ -4,8 +4,8 @@
 A zip goes through the same intake as prediction uploads (``submissions.intake``: sizes, entry
 count, compression ratio, overlapping entries, absolute paths and ``..``, links, encryption,
 nested archives, one folder at most; streamed extraction with byte counters). The model file is
-then size-checked, scanned at the wire level (``wire``) and only then parsed; nothing is executed
-and no external data is read here.
+then size-checked, scanned at the wire level (``wire``) and only then parsed, in the check child
+(``check``), never in the worker; nothing is executed and no external data is read here.
 """
 
 from __future__ import annotations
@@ -112,8 +112,8 @@ def open_upload(upload: Path, dest: Path, limits: ModelLimits) -> ModelBundle:
 
 
 def load_model(path: Path, label: str, limits: ModelLimits):
-    """Size check, wire scan, then parse (without external data): the ``onnx.ModelProto``."""
-    import onnx
+    """Size check, wire scan (limits on depth, packed integers and message counts), then parse (without
+    external data): the ``onnx.ModelProto``. ``run_model`` calls it only inside the check child."""
     from google.protobuf.message import DecodeError
 
     size = path.stat().st_size
@@ -130,7 +130,16 @@ def load_model(path: Path, label: str, limits: ModelLimits):
             raise reject(
                 label, ModelErrorCode.NOT_ONNX, f"not an ONNX model (starts with {bytes(buf[:8])!r}, not ir_version)"
             )
-        wire.scan(buf, label, max_depth=limits.max_nesting, max_packed_int_bytes=limits.max_packed_int_bytes)
+        wire.scan(
+            buf,
+            label,
+            max_depth=limits.max_nesting,
+            max_packed_int_bytes=limits.max_packed_int_bytes,
+            caps={name: getattr(limits, name) for _, name in wire.COUNTED.values()},
+            max_fields=limits.max_fields,
+        )
+        import onnx  # only once the scan passed: nothing of protobuf's is touched before
+
         model = onnx.ModelProto()
         try:
             with memoryview(buf) as view:  # parsed in place: no second copy of a large file

@@ -1,8 +1,9 @@
 """What runs inside the sandboxed child: an onnxruntime session, MACs, timings and predictions.
 
 ``python -m submissions.model.child request.json``, in the private folder the parent prepared.
-The child first limits itself (CPU seconds, address space, file size, no core files), then
-loads the model. Prediction follows ``baselines.infer`` exactly: input uint8 / 255 as float32
+The child first confines itself (``confine.enter``: private root, unprivileged user,
+no_new_privs), then limits itself (CPU seconds, address space, file size, no core files), then
+loads the model. An output holding NaN or infinity ends the run with ``non_finite``. Prediction follows ``baselines.infer`` exactly: input uint8 / 255 as float32
 NCHW, padded on the bottom and right (edge values) to the manifest's multiple, output cropped to
 H/2 x W/2, x1024, clipped, truncated to uint16; full-resolution images in 1024 px tiles with
 64 px of context (mode "patches") or in one pass (mode "whole"), then cut into the grid.
@@ -15,8 +16,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import resource
-import signal
 import statistics
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from submissions.model.confine import enter, limit_self
 from submissions.model.errors import ModelError, ModelErrorCode
 from submissions.model.sandbox import PHASE, RESULT, ChildRequest, ChildResult
 
@@ -40,17 +40,7 @@ def _phase(text: str) -> None:
 
 
 def _limit_self(req: ChildRequest) -> None:
-    try:  # die with the parent (PR_SET_PDEATHSIG): a killed worker leaves no model running
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_CPU, (req.cpu_s, req.cpu_s + 5))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (req.file_size_bytes, req.file_size_bytes))
-    if req.address_space_bytes:
-        resource.setrlimit(resource.RLIMIT_AS, (req.address_space_bytes, req.address_space_bytes))
+    limit_self(cpu_s=req.cpu_s, address_space_bytes=req.address_space_bytes, file_size_bytes=req.file_size_bytes)
 
 
 def _classify(exc: BaseException, req: ChildRequest) -> ChildFailure:
@@ -188,6 +178,16 @@ class Runner:
         return [(yb - ya + -(yb - ya) % m, xb - xa + -(xb - xa) % m) for _, _, _, _, ya, yb, xa, xb in self.tiles(h, w)]
 
 
+def check_finite(y: np.ndarray, stem: str) -> None:
+    """NaN or infinity in an output is an error naming the image, never quietly clipped into zeros."""
+    n_nan = int(np.count_nonzero(np.isnan(y)))
+    n_inf = int(np.count_nonzero(np.isinf(y)))
+    if n_nan or n_inf:
+        raise ChildFailure(
+            ModelErrorCode.NON_FINITE, f"prediction {stem}: the output holds {n_nan} NaN and {n_inf} infinite values"
+        )
+
+
 def quantise(y: np.ndarray) -> np.ndarray:
     """1 x 4 x h x w in [0, 1] -> uint16 h x w x 4: x1024, clipped, truncated (``baselines.infer.quantise``)."""
     return (np.clip(y[0].transpose(1, 2, 0), 0.0, 1.0) * 1024.0).astype(np.uint16)
@@ -249,6 +249,7 @@ def _predict(req: ChildRequest, runner: Runner, res: ChildResult) -> None:
         t0 = time.perf_counter()
         y = runner.full(x) if req.full else runner.padded(x)
         res.seconds.append(time.perf_counter() - t0)
+        check_finite(y, item.stem)
         raw = quantise(y)
         if req.full:
             try:
@@ -309,7 +310,8 @@ def _peak_rss_mb() -> float | None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     req = ChildRequest.model_validate(json.loads(Path(argv[0]).read_text()))
-    _limit_self(req)
+    enter(Path.cwd(), enabled=req.confine)  # before anything of the upload is read
+    _limit_self(req)  # after: changing user clears the parent-death signal
     _phase("starting")
     res = run(req)
     tmp = Path(RESULT + ".tmp")

@@ -20,7 +20,8 @@ class ModelErrorCode(StrEnum):
     OVERSIZED_FIELD = "oversized_field"
     # the graph
     INVALID_GRAPH = "invalid_graph"  # onnx.checker: attributes, types, topology
-    TOO_MANY_NODES = "too_many_nodes"
+    TOO_MANY_NODES = "too_many_nodes"  # counted by the wire scan, before parsing
+    TOO_MANY_MESSAGES = "too_many_messages"  # attributes, tensors, value infos, graphs, functions or fields
     CUSTOM_OPERATOR = "custom_operator"
     UNKNOWN_OPERATOR = "unknown_operator"
     OPSET_OUT_OF_RANGE = "opset_out_of_range"
@@ -42,6 +43,7 @@ class ModelErrorCode(StrEnum):
     WRONG_OUTPUT_SHAPE = "wrong_output_shape"
     MISSING_OUTPUTS = "missing_outputs"
     NO_INPUTS = "no_inputs"
+    NON_FINITE = "non_finite"  # NaN or infinity in the model's output (named image)
 
 
 class ModelError(BaseModel):

@@ -18,9 +18,9 @@ from pydantic import BaseModel
 
 from harness.challenge import SplitLayout, TrackSpec
 from harness.npyio import NpyError, read_header
-from submissions.model.archive import load_model, open_upload
+from submissions.model.archive import open_upload
+from submissions.model.check import check_in_child
 from submissions.model.errors import ModelError, ModelErrorCode, ModelRejected
-from submissions.model.inspect import check_model
 from submissions.model.limits import ModelLimits
 from submissions.model.manifest import ModelManifest
 from submissions.model.sandbox import ChildInput, ChildRequest, isolation, run_child
@@ -66,7 +66,9 @@ class ModelRunReport(BaseModel):
     files: list[str] = []
     # containment
     network_isolated: bool = False
+    isolation: list[str] = []  # what else held in the child: mount_namespace, private_root, uid 65534, no_new_privs
     isolation_note: str = ""
+    check_peak_memory_mb: float | None = None  # the check child's peak resident set (the worker never parses)
     wall_s: float | None = None
 
 
@@ -142,9 +144,11 @@ def run_model(
         try:
             bundle = open_upload(upload, work / "model", limits)
             report.manifest = bundle.manifest
-            model = load_model(bundle.model, bundle.label, limits)
-            info = check_model(model, bundle.folder, bundle.manifest, bundle.label, limits, bundle.model)
-            del model
+            checked = check_in_child(work, bundle.model, bundle.folder, bundle.manifest, bundle.label, limits)
+            report.check_peak_memory_mb = checked.peak_memory_mb
+            if checked.errors:
+                raise ModelRejected(checked.errors)
+            info = checked.info
         except ModelRejected as exc:
             report.errors = exc.errors
             return report
@@ -168,6 +172,7 @@ def run_model(
             output_name=info.output_name,
             multiple=bundle.manifest.multiple,
             mode=bundle.manifest.mode,
+            confine=limits.confine,
             inputs=items,
             full=full,
             grid=track.grid,
@@ -185,6 +190,7 @@ def run_model(
         )
         outcome = run_child(work, request, limits, bundle.label)
         report.network_isolated, report.isolation_note = outcome.network_isolated, outcome.isolation_note
+        report.isolation = outcome.isolation
         report.wall_s = outcome.wall_s
         res = outcome.result
         if res is not None:

@@ -1,6 +1,7 @@
 """The child process a model runs in, and the limits around it.
 
-The parent writes ``request.json`` into a private folder holding only copies of the model and of
+``spawn`` starts and supervises any child (the check child of ``check.py`` too). For a run, the
+parent writes ``request.json`` into a private folder holding only copies of the model and of
 the split's inputs, and starts ``python -m submissions.model.child request.json`` there:
 
 - in a new session (its own process group, killed as a whole), with a minimal environment
@@ -8,6 +9,8 @@ the split's inputs, and starts ``python -m submissions.model.child request.json`
 - in a new network namespace (``unshare --net``: no interface but a down loopback) where the
   kernel permits it (root, or unprivileged user namespaces with ``--map-root-user``); otherwise
   without, and the report says so;
+- the child confines itself first (``confine.enter``: private mount namespace and root holding only
+  its folder and read-only libraries, user 65534, no_new_privs; ``isolation.json`` records what held);
 - the child limits itself before loading anything: CPU seconds (RLIMIT_CPU, SIGXCPU), address
   space (RLIMIT_AS, CPU runs only: CUDA reserves huge virtual ranges), file size (RLIMIT_FSIZE),
   no core files (RLIMIT_CORE 0);
@@ -28,10 +31,12 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel
 
+from submissions.model.confine import ISOLATION, read_record
 from submissions.model.errors import ModelError, ModelErrorCode
 from submissions.model.limits import ModelLimits
 
@@ -72,6 +77,7 @@ class ChildRequest(BaseModel):
     address_space_bytes: int | None
     file_size_bytes: int
     gpu_memory_bytes: int
+    confine: bool = True  # private root, unprivileged user, no_new_privs (``confine.enter``)
 
 
 class ChildResult(BaseModel):
@@ -103,6 +109,7 @@ class ChildOutcome(BaseModel):
     wall_s: float
     network_isolated: bool
     isolation_note: str
+    isolation: list[str] = []  # what else held: mount namespace, private root, uid, no_new_privs
     peak_rss_mb: float = 0.0
 
 
@@ -166,49 +173,49 @@ def _child_env(workdir: Path, threads: int) -> dict[str, str]:
     return env
 
 
-def run_child(workdir: Path, request: ChildRequest, limits: ModelLimits, label: str) -> ChildOutcome:
-    """Run the child on ``workdir`` under ``limits``; always returns (a result, or the reason it failed)."""
-    (workdir / "tmp").mkdir(exist_ok=True)
-    (workdir / REQUEST).write_text(request.model_dump_json())
-    prefix, note = isolation() if limits.network_isolation else ((), "network isolation switched off")
-    cmd = [*prefix, sys.executable, "-s", "-B", "-m", "submissions.model.child", REQUEST]
+@dataclass
+class Spawned:
+    """How a child process ended, seen from the parent."""
+
+    returncode: int | None
+    killed: ModelErrorCode | None
+    peak_rss_mb: float
+    wall_s: float
+    network_isolated: bool
+    note: str
+    isolation: list[str]  # the steps of ``confine.enter`` that held, as the child recorded them
+
+
+def spawn(
+    workdir: Path, module: str, request: str, *, wall_s: float, memory_mb: int, threads: int, network_isolation: bool
+) -> Spawned:
+    """``python -m module request`` in ``workdir``, supervised: killed past ``wall_s`` or ``memory_mb`` resident."""
+    prefix, note = isolation() if network_isolation else ((), "network isolation switched off")
+    cmd = [*prefix, sys.executable, "-s", "-B", "-m", module, request]
     start = time.monotonic()
     peak = 0.0
     killed: ModelErrorCode | None = None
-
-    def outcome(**kw) -> ChildOutcome:
-        return ChildOutcome(
-            wall_s=time.monotonic() - start,
-            network_isolated=bool(prefix),
-            isolation_note=note,
-            peak_rss_mb=peak,
-            **kw,
-        )
-
-    def fail(code: ModelErrorCode, message: str) -> ChildOutcome:
-        phase = (workdir / PHASE).read_text()[:200] if (workdir / PHASE).exists() else "starting"
-        return outcome(error=ModelError(file=label, code=code, message=f"{label}: {message} (while {phase})"))
-
-    with open(workdir / LOG, "wb") as log:
+    rc: int | None = None
+    with open(workdir / LOG, "ab") as log:
         try:
             proc = subprocess.Popen(
                 cmd,
                 cwd=workdir,
-                env=_child_env(workdir, request.threads),
+                env=_child_env(workdir, threads),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         except OSError as exc:
-            return fail(ModelErrorCode.CRASHED, f"the child process could not start ({exc})")
+            return Spawned(None, ModelErrorCode.CRASHED, 0.0, 0.0, False, f"the child could not start ({exc})", [])
         try:
             while proc.poll() is None:
                 rss = _rss_mb(proc.pid)
                 peak = max(peak, rss)
-                if time.monotonic() - start > limits.wall_s:
+                if time.monotonic() - start > wall_s:
                     killed = ModelErrorCode.WALL_TIME_LIMIT
-                elif rss > limits.memory_mb:
+                elif rss > memory_mb:
                     killed = ModelErrorCode.MEMORY_LIMIT
                 if killed:
                     _kill(proc)
@@ -217,11 +224,50 @@ def run_child(workdir: Path, request: ChildRequest, limits: ModelLimits, label: 
         finally:
             if proc.poll() is None:  # the parent itself is being interrupted: take the child down too
                 _kill(proc)
-    if killed == ModelErrorCode.WALL_TIME_LIMIT:
-        return fail(killed, f"killed after the wall-clock limit of {limits.wall_s:g} s")
-    if killed == ModelErrorCode.MEMORY_LIMIT:
-        return fail(killed, f"killed: resident memory {peak:.0f} MiB passed the limit of {limits.memory_mb} MiB")
-    rc = proc.returncode
+        rc = proc.returncode
+    held, notes = read_record(workdir)
+    note = "; ".join([note, *notes])
+    return Spawned(rc, killed, peak, time.monotonic() - start, bool(prefix), note, held)
+
+
+def run_child(workdir: Path, request: ChildRequest, limits: ModelLimits, label: str) -> ChildOutcome:
+    """Run the child on ``workdir`` under ``limits``; always returns (a result, or the reason it failed)."""
+    (workdir / "tmp").mkdir(exist_ok=True)
+    (workdir / REQUEST).write_text(request.model_dump_json())
+    (workdir / ISOLATION).unlink(missing_ok=True)
+    run = spawn(
+        workdir,
+        "submissions.model.child",
+        REQUEST,
+        wall_s=limits.wall_s,
+        memory_mb=limits.memory_mb,
+        threads=request.threads,
+        network_isolation=limits.network_isolation,
+    )
+
+    def outcome(**kw) -> ChildOutcome:
+        return ChildOutcome(
+            wall_s=run.wall_s,
+            network_isolated=run.network_isolated,
+            isolation_note=run.note,
+            isolation=run.isolation,
+            peak_rss_mb=run.peak_rss_mb,
+            **kw,
+        )
+
+    def fail(code: ModelErrorCode, message: str) -> ChildOutcome:
+        phase = (workdir / PHASE).read_text()[:200] if (workdir / PHASE).exists() else "starting"
+        return outcome(error=ModelError(file=label, code=code, message=f"{label}: {message} (while {phase})"))
+
+    if run.returncode is None and run.killed == ModelErrorCode.CRASHED:
+        return fail(ModelErrorCode.CRASHED, run.note)
+    if run.killed == ModelErrorCode.WALL_TIME_LIMIT:
+        return fail(run.killed, f"killed after the wall-clock limit of {limits.wall_s:g} s")
+    if run.killed == ModelErrorCode.MEMORY_LIMIT:
+        return fail(
+            run.killed, f"killed: resident memory {run.peak_rss_mb:.0f} MiB passed the limit of {limits.memory_mb} MiB"
+        )
+    rc = run.returncode
     result = _read_result(workdir / RESULT)
     if rc < 0:
         sig = signal.Signals(-rc)

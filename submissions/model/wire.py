@@ -4,12 +4,15 @@ Parsing hostile protobuf can blow the stack (messages nested thousands deep), as
 lengths, or expand in memory (packed varints take up to 8 bytes each once parsed). The scan walks
 the file as the ONNX schema nests messages (model > graph > node > attribute > graph ..., and
 type > sequence/map/optional > type ...), checks every length against what remains of the
-enclosing message, and measures nesting depth and packed-integer bytes. Only then does
+enclosing message, measures nesting depth and packed-integer bytes, and counts nodes, attributes,
+tensors, value infos, graphs, local functions and fields against their limits as it meets them (a
+file of millions of tiny nodes is refused after the first ``max_nodes + 1``). Only then does
 ``ModelProto.ParseFromString`` run.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from submissions.model.errors import ModelErrorCode, reject
@@ -56,11 +59,25 @@ NESTED: dict[tuple[int, int], int] = {
 PACKED_INTS = {(TENSOR, 1), (TENSOR, 5), (TENSOR, 7), (TENSOR, 11), (ATTR, 8)}
 
 
+# what each counted kind of message is called in a refusal, and the ModelLimits field capping it
+COUNTED = {
+    NODE: ("nodes", "max_nodes"),
+    ATTR: ("attributes", "max_attributes"),
+    TENSOR: ("tensors (initializers, constants, attribute tensors)", "max_tensors"),
+    SPARSE: ("sparse tensors", "max_tensors"),
+    VALUE_INFO: ("value infos (graph inputs, outputs, intermediate types)", "max_value_infos"),
+    GRAPH: ("graphs (the main graph and its subgraphs)", "max_graphs"),
+    FUNC: ("local functions", "max_functions"),
+}
+
+
 @dataclass
 class WireStats:
     max_depth: int = 0
     packed_int_bytes: int = 0
     messages: int = 0
+    fields: int = 0
+    counts: dict[int, int] = dataclasses.field(default_factory=dict)  # message kind -> messages of that kind
 
 
 def _varint(buf, pos: int, end: int) -> tuple[int, int]:
@@ -76,9 +93,36 @@ def _varint(buf, pos: int, end: int) -> tuple[int, int]:
         shift += 7
 
 
-def scan(buf, label: str, *, max_depth: int, max_packed_int_bytes: int) -> WireStats:
-    """Walk ``buf`` (bytes, memoryview or mmap) as an ONNX ModelProto; raises ModelRejected on a problem."""
+def _too_many(label: str, kind: int, caps: dict[str, int]):
+    what, cap_name = COUNTED[kind]
+    code = ModelErrorCode.TOO_MANY_NODES if kind == NODE else ModelErrorCode.TOO_MANY_MESSAGES
+    return reject(
+        label,
+        code,
+        f"more than {caps[cap_name]} {what}: the limit is {cap_name} = {caps[cap_name]} "
+        "(counted by the wire scan; the model was not parsed)",
+    )
+
+
+def scan(
+    buf,
+    label: str,
+    *,
+    max_depth: int,
+    max_packed_int_bytes: int,
+    caps: dict[str, int] | None = None,
+    max_fields: int | None = None,
+) -> WireStats:
+    """Walk ``buf`` (bytes, memoryview or mmap) as an ONNX ModelProto; raises ModelRejected on a problem.
+
+    ``caps`` maps the limit names of ``COUNTED`` (max_nodes, max_attributes, ...) to the most messages
+    of that kind the file may hold; ``max_fields`` caps every protobuf field together. Both are
+    checked as the scan meets them, so a file of millions of tiny messages is refused after reading
+    only as many as the limit, and the scan's own work list never holds more than the caps allow.
+    """
     stats = WireStats()
+    caps = caps or {}
+    counts = stats.counts
     stack = [(MODEL, 0, len(buf), 1)]
     while stack:
         kind, pos, end, depth = stack.pop()
@@ -97,6 +141,14 @@ def scan(buf, label: str, *, max_depth: int, max_packed_int_bytes: int) -> WireS
                 tag, pos = _varint(buf, pos, end)
             except ValueError as exc:
                 raise reject(label, ModelErrorCode.NOT_ONNX, f"not an ONNX model: {exc} (byte {pos})") from None
+            stats.fields += 1
+            if max_fields is not None and stats.fields > max_fields:
+                raise reject(
+                    label,
+                    ModelErrorCode.TOO_MANY_MESSAGES,
+                    f"more than {max_fields} protobuf fields: the limit is max_fields = {max_fields} "
+                    "(counted by the wire scan; the model was not parsed)",
+                )
             field, wire = tag >> 3, tag & 7
             if field == 0:
                 raise reject(label, ModelErrorCode.NOT_ONNX, f"not an ONNX model: field number 0 at byte {pos}")
@@ -123,6 +175,11 @@ def scan(buf, label: str, *, max_depth: int, max_packed_int_bytes: int) -> WireS
                 )
             child = NESTED.get((kind, field))
             if child is not None:
+                if child in COUNTED:
+                    n = counts[child] = counts.get(child, 0) + 1
+                    cap = caps.get(COUNTED[child][1])
+                    if cap is not None and n > cap:
+                        raise _too_many(label, child, caps)
                 stack.append((child, pos, pos + length, depth + 1))
             elif (kind, field) in PACKED_INTS:
                 stats.packed_int_bytes += length

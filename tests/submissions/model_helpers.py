@@ -203,3 +203,20 @@ def deep_model_bytes(depth: int) -> bytes:
 def oversized_field_bytes() -> bytes:
     """A ModelProto whose graph field declares 2 GiB in a file of a few bytes."""
     return varint(1 << 3) + varint(IR) + varint(7 << 3 | 2) + varint(2 << 30) + b"\x00" * 16
+
+
+def tiny_nodes_bytes(n: int) -> bytes:
+    """A ModelProto whose graph holds ``n`` tiny Relu nodes (14 bytes each): 4 M of them make 56 MB."""
+    node = field(1, field(1, b"x") + field(2, b"y") + field(4, b"Relu"))
+    return varint(1 << 3) + varint(IR) + field(7, node * n) + field(8, field(1, b"") + varint(2 << 3) + varint(OPSET))
+
+
+def nan_model() -> onnx.ModelProto:
+    """The healthy Conv, then Log of minus one: every output value is NaN."""
+    minus = numpy_helper.from_array(np.array(-1.0, np.float32), "minus")
+    nodes, inits = conv_then(
+        [helper.make_node("Mul", ["conv", "minus"], ["neg"]), helper.make_node("Sub", ["neg", "one"], ["below"]),
+         helper.make_node("Log", ["below"], ["raw"])],
+        [minus, numpy_helper.from_array(np.array(1.0, np.float32), "one")],
+    )  # fmt: skip
+    return model(nodes, inits)
