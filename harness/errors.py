@@ -6,6 +6,8 @@ its HTTP status in one place (``leaderboard.app``), the CLI to an exit code.
 
 from __future__ import annotations
 
+import errno
+
 
 class HarnessError(Exception):
     """Base of the errors with a message meant for the user."""
@@ -47,3 +49,42 @@ class LimitReached(Refused):
 
 class TooLarge(Refused):
     """A body above the size limit."""
+
+
+class Unreadable(HarnessError):
+    """A stored file the request needs is missing or damaged (a stored zip that no longer opens)."""
+
+
+class StorageFault(HarnessError):
+    """The service's own storage failed (a full or failing disk): not the caller's doing; try again later."""
+
+    retry_after_s = 60
+
+
+class StorageFull(StorageFault):
+    """No space left where the service writes (ENOSPC, EDQUOT)."""
+
+
+class StorageFailed(StorageFault):
+    """The service's disk reported an input/output error (EIO)."""
+
+
+FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+FAILED_ERRNOS = frozenset({errno.EIO})
+
+
+def storage_fault(exc: OSError, doing: str) -> StorageFault | None:
+    """The storage fault ``exc`` stands for, while ``doing`` something (None when it is no such fault).
+
+    The message names the service's storage and what it was doing, never a path or a file name.
+    """
+    if exc.errno in FULL_ERRNOS:
+        return StorageFull(
+            f"the service's storage is full while {doing}; this is not a problem of your files, try again later"
+        )
+    if exc.errno in FAILED_ERRNOS:
+        return StorageFailed(
+            f"the service's storage failed (input/output error) while {doing}; this is not a problem of your files, "
+            "try again later"
+        )
+    return None

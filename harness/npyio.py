@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 
+from harness.names import shown_name
+
 MAGIC = b"\x93NUMPY"
 MAX_HEADER_BYTES = 65536
 PICKLE_PREFIXES = (b"\x80", b"(", b"c", b"]", b"}")
@@ -56,6 +58,9 @@ class ErrorCode(StrEnum):
     UNSUPPORTED_COMPRESSION = "unsupported_compression"
     BAD_LAYOUT = "bad_layout"
     DUPLICATE_FILE = "duplicate_file"
+    NAME_TOO_LONG = "name_too_long"
+    # the service itself (its storage, its workers), not the submitted files
+    INFRASTRUCTURE = "infrastructure"
 
 
 class FileError(BaseModel):
@@ -90,7 +95,7 @@ class NpyHeader:
 
 
 def _err(path: Path | str, code: ErrorCode, message: str) -> FileError:
-    return FileError(file=str(path), code=code, message=f"{Path(path).name}: {message}")
+    return FileError(file=str(path), code=code, message=f"{shown_name(Path(path).name)}: {message}")
 
 
 def read_header(path: Path) -> NpyHeader:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from harness.names import shown_name
 from harness.npyio import ErrorCode, FileError
 
 README_NAME = "readme.txt"
@@ -73,7 +74,7 @@ def pair_files(pred_dir: Path, gt: dict[str, Path]) -> tuple[dict[str, Path], Pa
                 FileError(
                     file=str(p),
                     code=ErrorCode.EXTRA_FILE,
-                    message=f"{p.name}: unexpected folder; predictions must sit directly in {pred_dir.name}",
+                    message=f"{shown_name(p.name)}: unexpected folder; predictions must sit directly in {shown_name(pred_dir.name)}",
                 )
             )
         elif p.suffix.lower() != ".npy":
@@ -81,7 +82,7 @@ def pair_files(pred_dir: Path, gt: dict[str, Path]) -> tuple[dict[str, Path], Pa
                 FileError(
                     file=str(p),
                     code=ErrorCode.EXTRA_FILE,
-                    message=f"{p.name}: unexpected file; only <image>.npy predictions and readme.txt belong here",
+                    message=f"{shown_name(p.name)}: unexpected file; only <image>.npy predictions and readme.txt belong here",
                 )
             )
         elif p.stem not in gt:
@@ -89,7 +90,7 @@ def pair_files(pred_dir: Path, gt: dict[str, Path]) -> tuple[dict[str, Path], Pa
                 FileError(
                     file=str(p),
                     code=ErrorCode.EXTRA_FILE,
-                    message=f"{p.name}: no ground-truth image is named {p.stem!r}",
+                    message=f"{shown_name(p.name)}: no ground-truth image is named {shown_name(p.stem)!r}",
                 )
             )
         else:

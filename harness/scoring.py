@@ -23,6 +23,7 @@ from harness import __version__
 from harness.analysis.regions import RegionScores, overexposure_mask, region_scores
 from harness.metrics import AIM22, MetricProfile
 from harness.metrics.engine import PairScore, PendingScore, default_workers
+from harness.names import shown_name
 from harness.npyio import ErrorCode, FileError, NpyError, read_raw
 from harness.pairing import README_NAME, list_ground_truth, natural_key, pair_files
 from harness.readme import parse_readme
@@ -108,7 +109,7 @@ def _load_pair(gt_path: Path, pred_path: Path, profile: MetricProfile, rgb_path:
             FileError(
                 file=str(pred_path),
                 code=ErrorCode.UNREADABLE,
-                message=f"{pred_path.name}: cannot be read as a .npy array ({type(exc).__name__}: {exc})",
+                message=f"{shown_name(pred_path.name)}: cannot be read as a .npy array ({type(exc).__name__}: {exc})",
             )
         )
     if not errors and rgb_path is not None:

@@ -13,7 +13,19 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from harness import __version__
-from harness.errors import Conflict, Forbidden, HarnessError, Invalid, LimitReached, NotFound, TooLarge
+from harness.errors import (
+    Conflict,
+    Forbidden,
+    HarnessError,
+    Invalid,
+    LimitReached,
+    NotFound,
+    StorageFailed,
+    StorageFault,
+    StorageFull,
+    TooLarge,
+    Unreadable,
+)
 from harness.settings import Settings, get_settings
 from leaderboard.api.middleware import MULTIPART_OVERHEAD, SMALL_BODY, BodyLimit, SecurityHeaders
 from leaderboard.api.routes import analysis, board, data, organiser, submissions, teams
@@ -35,6 +47,9 @@ HTTP_STATUS: dict[type[HarnessError], int] = {
     Invalid: 400,
     LimitReached: 429,
     TooLarge: 413,
+    Unreadable: 422,  # a stored file the request needs is missing or damaged
+    StorageFull: 507,  # the service's disk is full: its fault, not the caller's
+    StorageFailed: 503,  # the service's disk failed
 }
 
 
@@ -90,7 +105,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(HarnessError)
     async def _refused(_request: Request, exc: HarnessError) -> JSONResponse:
-        return JSONResponse(status_code=status_of(exc), content={"detail": exc.message})
+        headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, StorageFault) else None
+        return JSONResponse(status_code=status_of(exc), content={"detail": exc.message}, headers=headers)
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(PoolTimeout)

@@ -68,7 +68,8 @@ class Submission(FactSheet, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
     upload_sha256: str
     upload_bytes: int
-    errors: list = Field(default_factory=list, sa_column=Column(JSON))
+    errors: list = Field(default_factory=list, sa_column=Column(JSON))  # the first problems (services/problems.py)
+    n_errors: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # all of them
     warnings: list = Field(default_factory=list, sa_column=Column(JSON))
     readme: dict | None = Field(default=None, sa_column=Column(JSON))
     description: str = ""

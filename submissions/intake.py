@@ -22,14 +22,17 @@ from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel
 
+from harness.errors import StorageFault, storage_fault
+from harness.names import shown_name
 from harness.npyio import ErrorCode, FileError
 from harness.pairing import README_NAME, list_ground_truth, pair_files
 from harness.readme import ReadmeInfo, parse_readme
-from harness.zipnames import unsafe_member_name
+from harness.zipnames import MAX_NAME_BYTES, name_bytes, too_long_name, unsafe_member_name
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 NESTED_SUFFIXES = (".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar")
 CHUNK = 1 << 20
+SHOWN_FOLDERS = 5  # a layout problem names this many of the folders found
 
 
 class IntakeLimits(BaseModel):
@@ -60,7 +63,21 @@ def _inside(folder: str, name: str) -> str:
 
 
 def _err(name: str, code: ErrorCode, message: str) -> FileError:
-    return FileError(file=name, code=code, message=f"{name}: {message}")
+    """A problem of one member: the name is kept whole only when it is of a length files may have."""
+    file = name if name_bytes(name) <= MAX_NAME_BYTES else shown_name(name)
+    return FileError(file=file, code=code, message=f"{shown_name(name)}: {message}")
+
+
+def _why(exc: BaseException) -> str:
+    """An exception's text as a problem quotes it (a library's message may quote member names)."""
+    return shown_name(str(exc), 200)
+
+
+def _infrastructure(exc: BaseException, doing: str) -> None:
+    """Raise the storage fault behind ``exc`` (a full or failing disk is never the archive's fault)."""
+    fault = storage_fault(exc, doing) if isinstance(exc, OSError) else None
+    if fault is not None:
+        raise fault from exc
 
 
 def _ignored(parts: tuple[str, ...]) -> bool:
@@ -88,7 +105,11 @@ def prediction_member(infos: list[zipfile.ZipInfo], image: str) -> zipfile.ZipIn
 def inspect_archive(path: Path, limits: IntakeLimits) -> tuple[list[zipfile.ZipInfo], str, list[FileError]]:
     """Check the archive's directory; returns the members to extract, their folder, and problems."""
     label = path.name
-    size = path.stat().st_size
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        _infrastructure(exc, "reading the stored upload")
+        raise
     if size > limits.max_upload_bytes:
         return (
             [],
@@ -105,7 +126,8 @@ def inspect_archive(path: Path, limits: IntakeLimits) -> tuple[list[zipfile.ZipI
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-        return [], "", [_err(label, ErrorCode.CORRUPT_ARCHIVE, f"not a readable zip archive ({exc})")]
+        _infrastructure(exc, "reading the stored upload")
+        return [], "", [_err(label, ErrorCode.CORRUPT_ARCHIVE, f"not a readable zip archive ({_why(exc)})")]
     if len(infos) > limits.max_entries:
         return (
             [],
@@ -119,6 +141,10 @@ def inspect_archive(path: Path, limits: IntakeLimits) -> tuple[list[zipfile.ZipI
     seen: dict[str, str] = {}
     for info in infos:
         name = info.filename
+        too_long = too_long_name(name)  # before anything else is done with the name
+        if too_long:
+            errors.append(_err(name, ErrorCode.NAME_TOO_LONG, too_long))
+            continue
         spans.append(
             (
                 info.header_offset,
@@ -145,7 +171,7 @@ def inspect_archive(path: Path, limits: IntakeLimits) -> tuple[list[zipfile.ZipI
         key = member_key(name)
         if key in seen:
             first = seen[key]
-            why = "appears twice in the archive" if first == name else f"is the same file as {first!r}"
+            why = "appears twice in the archive" if first == name else f"is the same file as {shown_name(first)!r}"
             errors.append(
                 _err(name, ErrorCode.DUPLICATE_FILE, f"{why} (names that differ only in case or by './' are one file)")
             )
@@ -199,10 +225,19 @@ def inspect_archive(path: Path, limits: IntakeLimits) -> tuple[list[zipfile.ZipI
     spans.sort()
     for (_s0, e0, n0), (s1, _e1, n1) in zip(spans, spans[1:], strict=False):
         if s1 < e0:
-            errors.append(_err(label, ErrorCode.ZIP_BOMB, f"entries {n0!r} and {n1!r} overlap inside the archive"))
+            errors.append(
+                _err(
+                    label,
+                    ErrorCode.ZIP_BOMB,
+                    f"entries {shown_name(n0)!r} and {shown_name(n1)!r} overlap inside the archive",
+                )
+            )
     folders = {PurePosixPath(m.filename).parts[:-1] for m in members}
     if len(folders) > 1 or any(len(f) > 1 for f in folders):
-        shown = ", ".join(sorted("/".join(f) or "(top)" for f in folders))
+        names = sorted("/".join(f) or "(top)" for f in folders)
+        shown = ", ".join(shown_name(n) for n in names[:SHOWN_FOLDERS])
+        if len(names) > SHOWN_FOLDERS:
+            shown += f" and {len(names) - SHOWN_FOLDERS} more"
         errors.append(
             _err(label, ErrorCode.BAD_LAYOUT, f"files must sit at the top or inside one folder; found {shown}")
         )
@@ -213,9 +248,9 @@ def inspect_archive(path: Path, limits: IntakeLimits) -> tuple[list[zipfile.ZipI
 def extract(path: Path, members: list[zipfile.ZipInfo], dest: Path, limits: IntakeLimits) -> list[FileError]:
     """Stream members into ``dest`` (flat), counting bytes instead of trusting the directory."""
     errors: list[FileError] = []
-    dest.mkdir(parents=True, exist_ok=True)
     total = 0
     try:
+        dest.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(path) as zf:
             for info in members:
                 target = dest / PurePosixPath(info.filename).name
@@ -238,7 +273,8 @@ def extract(path: Path, members: list[zipfile.ZipInfo], dest: Path, limits: Inta
     except _Overflow as exc:
         errors.append(_err(str(exc), ErrorCode.ZIP_BOMB, "expands past its declared size or the limits"))
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
-        errors.append(_err(path.name, ErrorCode.CORRUPT_ARCHIVE, f"cannot be extracted ({exc})"))
+        _infrastructure(exc, "extracting the upload")  # a full or failing disk: retried, not the team's fault
+        errors.append(_err(path.name, ErrorCode.CORRUPT_ARCHIVE, f"cannot be extracted ({_why(exc)})"))
     return errors
 
 
@@ -258,7 +294,11 @@ def check_upload(zip_path: Path, gt_dir: Path, workdir: Path, limits: IntakeLimi
     members, folder, errors = inspect_archive(zip_path, limits)
     if errors:
         return IntakeReport(ok=False, errors=errors)
-    errors = extract(zip_path, members, workdir, limits)
+    try:
+        errors = extract(zip_path, members, workdir, limits)
+    except StorageFault:
+        shutil.rmtree(workdir, ignore_errors=True)  # nothing half-extracted stays behind
+        raise
     if errors:
         shutil.rmtree(workdir, ignore_errors=True)
         return IntakeReport(ok=False, errors=errors)

@@ -1,7 +1,9 @@
 """Where uploads are kept: ``DATA_DIR/submissions/<id>/upload.zip``, immutable and hashed.
 
 An upload streams into a partial file (``.upload-*``) beside the store, counted and hashed
-as it comes, and is renamed into place only once its submission exists.
+as it comes, and is renamed into place only once its submission exists. A full or failing disk
+while it arrives is a ``StorageFault`` (the service's, not the uploader's) and the partial file
+is removed.
 """
 
 from __future__ import annotations
@@ -16,10 +18,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from harness.errors import TooLarge
+from harness.errors import TooLarge, storage_fault
 
 CHUNK = 1 << 20
 PARTIAL_PREFIX = ".upload-"
+RECEIVING = "receiving the upload"
+
+
+def _raise_fault(exc: OSError, doing: str = RECEIVING) -> None:
+    """Raise the storage fault an OSError while storing stands for (returns when it is none)."""
+    fault = storage_fault(exc, doing)
+    if fault is not None:
+        raise fault from exc
 
 
 def owner_tag() -> str:
@@ -64,21 +74,38 @@ class Partial:
         self.max_bytes = max_bytes
         self.size = 0
         self._digest = hashlib.sha256()
-        self._file = open(path, "wb")  # noqa: SIM115 - closed by finish() or discard()
+        try:
+            self._file = open(path, "wb")  # noqa: SIM115 - closed by finish() or discard()
+        except OSError as exc:
+            path.unlink(missing_ok=True)
+            _raise_fault(exc)
+            raise
 
     def write(self, chunk: bytes) -> None:
         self.size += len(chunk)
         if self.size > self.max_bytes:
             raise TooLarge(f"upload exceeds {self.max_bytes} bytes")
         self._digest.update(chunk)
-        self._file.write(chunk)
+        try:
+            self._file.write(chunk)
+        except OSError as exc:
+            _raise_fault(exc)
+            raise
 
     def finish(self) -> Received:
-        self._file.close()
+        try:
+            self._file.close()  # the last buffered bytes reach the disk here: it may be full
+        except OSError as exc:
+            self.discard()
+            _raise_fault(exc)
+            raise
         return Received(self.path, self._digest.hexdigest(), self.size)
 
     def discard(self) -> None:
-        self._file.close()
+        try:
+            self._file.close()
+        except OSError:
+            pass  # a full disk refuses the buffered rest; the file goes anyway
         self.path.unlink(missing_ok=True)
 
 
@@ -88,8 +115,12 @@ class UploadStore:
 
     def partial(self, max_bytes: int) -> Partial:
         """A new partial upload file in the store's folder (never the system temp directory)."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=partial_prefix())
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.root, prefix=partial_prefix())
+        except OSError as exc:
+            _raise_fault(exc)
+            raise
         os.close(fd)
         return Partial(Path(tmp), max_bytes)
 
@@ -112,20 +143,32 @@ class UploadStore:
         """The zip of the predictions a submitted model made on the harness's runner."""
         return self.root / str(submission_id) / "predictions.zip"
 
+    def predictions_of(self, submission_id: int, kind: str) -> Path:
+        """Where a submission's predictions lie: its upload, or for a model (``kind="model"``) its run's zip."""
+        return self.predictions_path(submission_id) if kind == "model" else self.path(submission_id)
+
     @contextmanager
     def receive(self, stream: BinaryIO, max_bytes: int) -> Iterator[Received]:
         """Stream ``stream`` into a partial file (TooLarge past ``max_bytes``); removed on exit unless kept."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=partial_prefix())
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.root, prefix=partial_prefix())
+        except OSError as exc:
+            _raise_fault(exc)
+            raise
         digest, size = hashlib.sha256(), 0
         try:
-            with os.fdopen(fd, "wb") as out:
-                while chunk := stream.read(CHUNK):
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise TooLarge(f"upload exceeds {max_bytes} bytes")
-                    digest.update(chunk)
-                    out.write(chunk)
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    while chunk := stream.read(CHUNK):
+                        size += len(chunk)
+                        if size > max_bytes:
+                            raise TooLarge(f"upload exceeds {max_bytes} bytes")
+                        digest.update(chunk)
+                        out.write(chunk)
+            except OSError as exc:
+                _raise_fault(exc)
+                raise
             yield Received(Path(tmp), digest.hexdigest(), size)
         finally:
             if os.path.exists(tmp):
@@ -134,8 +177,12 @@ class UploadStore:
     def keep(self, received: Received, submission_id: int) -> Path:
         """Move a received upload to its submission's place, read-only (re-scoring reads these very bytes)."""
         final = self.path(submission_id)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(received.path, final)
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(received.path, final)
+        except OSError as exc:
+            _raise_fault(exc, "keeping the upload")
+            raise
         final.chmod(0o444)
         return final
 

@@ -1,7 +1,9 @@
 """The submission form, read as a stream: the file part goes straight into the upload store's
 partial file (in the data dir, counted against the size limit as it arrives), the small text
 fields into memory. Nothing reaches the disk before the caller was authenticated (the route's
-dependencies run first) and nothing is spooled to the system temp directory.
+dependencies run first) and nothing is spooled to the system temp directory. A full or failing
+disk is the service's fault (``StorageFault``: 507 or 503 with Retry-After), never a malformed
+body, and the partial file is removed.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from harness.errors import TooLarge
+from harness.errors import HarnessError
 from submissions.store import Partial, Received, UploadStore
 
 MAX_FIELDS = 32
@@ -163,7 +165,7 @@ async def read_submission_form(
         async for chunk in request.stream():
             parser.write(chunk)
         parser.finalize()
-    except (HTTPException, TooLarge):
+    except (HTTPException, HarnessError):  # a refusal (too large), or the service's storage failing
         _discard(st)
         raise
     except Exception as exc:  # noqa: BLE001 - a malformed body (or a client gone mid-upload)

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from harness.settings import Settings
 from leaderboard.models import ModelRun, Status, Submission, utcnow
 from leaderboard.services.challenge import Challenge
+from leaderboard.services.problems import stored_problems, stored_warnings
 from leaderboard.services.scoring import ENDED, Scoring
 from submissions.model import ModelLimits, run_model
 from submissions.store import UploadStore, owner_tag
@@ -129,7 +130,12 @@ class ModelRuns:
             session.exec(
                 update(Submission)
                 .where(Submission.id == submission_id, col(Submission.status).not_in(list(ENDED)))
-                .values(status=Status.FAILED, updated_at=utcnow(), errors=errors, warnings=report.warnings)
+                .values(
+                    status=Status.FAILED,
+                    updated_at=utcnow(),
+                    warnings=stored_warnings(report.warnings),
+                    **stored_problems(errors),
+                )
             )
             session.commit()
         log.info("model submission %d failed: %s", submission_id, errors[0]["message"])

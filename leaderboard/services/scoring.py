@@ -19,8 +19,10 @@ from harness.metrics import get_profile
 from harness.npyio import ErrorCode, FileError
 from harness.scoring import score_directories
 from harness.settings import Settings
-from leaderboard.models import ImageScore, ModelRun, Score, Status, Submission, utcnow
+from leaderboard.models import ImageScore, Score, Status, Submission, utcnow
 from leaderboard.services.challenge import Challenge
+from leaderboard.services.predictions import stored_predictions
+from leaderboard.services.problems import stored_problems, stored_warnings
 from leaderboard.services.splits import Splits
 from submissions.intake import IntakeLimits, check_upload
 from submissions.store import UploadStore, owner_gone, owner_tag
@@ -40,13 +42,23 @@ class Scoring:
         self.work_root = settings.data_dir / "work"
 
     def fail(self, submission_id: int, message: str) -> None:
-        """A submission whose scoring job gave up: failed, with the reason shown to its team."""
-        err = FileError(file="upload.zip", code=ErrorCode.UNREADABLE, message=f"scoring failed: {message}")
+        """A submission whose job gave up: failed, with the reason shown to its team.
+
+        A job gives up on what is not the submission's fault (a full or failing disk, a lost worker:
+        problems of the files end the submission ``failed`` without raising), so the reason names
+        the service, with its own code, and never the archive.
+        """
+        err = FileError(
+            file="(service)",
+            code=ErrorCode.INFRASTRUCTURE,
+            message=f"the service could not finish this submission, through no fault of its files ({message}); "
+            "an organiser can score it again",
+        )
         with Session(self.engine) as session:
             session.exec(
                 update(Submission)
                 .where(Submission.id == submission_id, Submission.status != Status.SCORED)
-                .values(status=Status.FAILED, updated_at=utcnow(), errors=[err.model_dump(mode="json")])
+                .values(status=Status.FAILED, updated_at=utcnow(), **stored_problems([err]))
             )
             session.commit()
 
@@ -96,12 +108,8 @@ class Scoring:
             if sub is None or sub.status in ENDED:
                 return sub.status if sub else Status.FAILED
             sub_id, track, split = sub.id, sub.track, sub.split
-            upload, sha = self.store.path(sub_id), sub.upload_sha256
-            if sub.kind == "model":  # what is scored is the zip of the predictions the model made here
-                run = session.exec(select(ModelRun).where(ModelRun.submission_id == sub_id)).first()
-                if run is None:
-                    raise RuntimeError(f"submission {sub_id}: the model has not run yet")
-                upload, sha = self.store.predictions_path(sub_id), run.predictions_sha256
+            stored = stored_predictions(session, self.store, sub)  # a model's: the zip its run made here
+            upload, sha = stored.path, stored.sha256
             session.expunge(sub)
             if not self._advance(session, sub_id, Status.VALIDATING):
                 return self._ended(session, sub_id)
@@ -124,16 +132,18 @@ class Scoring:
             err = FileError(
                 file=upload.name, code=ErrorCode.UNREADABLE, message=f"{upload.name}: stored bytes changed since upload"
             )
-            self._advance(session, sub_id, Status.FAILED, errors=[err.model_dump(mode="json")])
+            self._advance(session, sub_id, Status.FAILED, **stored_problems([err]))
             return self._ended(session, sub_id)
         files = self.challenge.files(track, split)
         report = check_upload(
             upload, files.gt, work / "preds", IntakeLimits(max_upload_bytes=self.settings.max_upload_bytes)
         )
-        fields = {"warnings": report.warnings, "readme": report.readme.model_dump() if report.readme else None}
+        fields = {
+            "warnings": stored_warnings(report.warnings),
+            "readme": report.readme.model_dump() if report.readme else None,
+        }
         if not report.ok:
-            errors = [e.model_dump(mode="json") for e in report.errors]
-            self._advance(session, sub_id, Status.FAILED, errors=errors, **fields)
+            self._advance(session, sub_id, Status.FAILED, **stored_problems(report.errors), **fields)
             return self._ended(session, sub_id)
         if not self._advance(session, sub_id, Status.SCORING, **fields):
             return self._ended(session, sub_id)
@@ -148,10 +158,10 @@ class Scoring:
             pred_label=report.label,
         )
         if not result.ok or result.psnr is None or math.isnan(result.psnr) or math.isnan(result.ssim):
-            self._advance(session, sub_id, Status.FAILED, errors=[e.model_dump(mode="json") for e in result.errors])
+            self._advance(session, sub_id, Status.FAILED, **stored_problems(result.errors))
             return self._ended(session, sub_id)
         # the status change and the score rows land in one transaction, or not at all
-        if not self._advance(session, sub_id, Status.SCORED, commit=False, errors=[]):
+        if not self._advance(session, sub_id, Status.SCORED, commit=False, **stored_problems([])):
             return self._ended(session, sub_id)
         session.exec(update(Score).where(Score.submission_id == sub_id, col(Score.current)).values(current=False))
         score = Score(

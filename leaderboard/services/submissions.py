@@ -16,6 +16,7 @@ from leaderboard.jobs.queue import JobQueue
 from leaderboard.models import ImageScore, Job, JobState, ModelRun, Score, Status, Submission, Team, facts_of, utcnow
 from leaderboard.schemas import ImageResult, ModelFigures, SplitScore, SubmissionPublic
 from leaderboard.services.challenge import Challenge
+from leaderboard.services.predictions import check_readable
 from leaderboard.services.splits import Splits
 from submissions.store import Received, UploadStore
 
@@ -138,7 +139,10 @@ class Submissions:
         return self.jobs.add(session, "score", submission_id=sub.id)
 
     def rescore(self, session: Session, sub: Submission) -> Submission:
-        """Score the stored upload again (one job; asking twice while it waits adds nothing)."""
+        """Score the stored upload again (one job; asking twice while it waits adds nothing).
+
+        Refused (Unreadable) when the stored predictions no longer open: no job could score them."""
+        check_readable(session, self.store, sub)
         active = session.exec(
             select(Job).where(Job.submission_id == sub.id, col(Job.state).in_([JobState.QUEUED, JobState.RUNNING]))
         ).first()
@@ -168,7 +172,11 @@ class Submissions:
             query = query.where(Submission.team_id == team.id)
         return list(session.exec(query).all())
 
-    def public(self, session: Session, sub: Submission, organiser: bool, max_errors: int = 1000) -> SubmissionPublic:
+    def public(
+        self, session: Session, sub: Submission, organiser: bool, max_errors: int | None = None
+    ) -> SubmissionPublic:
+        """What a caller reads of a submission: with ``max_errors`` (listings) only that many of its
+        stored problems, else all the stored ones (at most ``problems.MAX_STORED``); ``n_errors`` counts all."""
         team = session.get(Team, sub.team_id)
         scores: dict[str, SplitScore] = {}
         visible = self.splits.visible(session, sub.track, sub.split, organiser)
@@ -184,7 +192,7 @@ class Submissions:
             status=sub.status,
             created_at=sub.created_at,
             errors=(sub.errors or [])[:max_errors],
-            n_errors=len(sub.errors or []),
+            n_errors=max(sub.n_errors or 0, len(sub.errors or [])),
             warnings=sub.warnings or [],
             scores=scores,
             description=sub.description,

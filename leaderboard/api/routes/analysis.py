@@ -7,7 +7,6 @@ exactly like the leaderboard itself.
 from __future__ import annotations
 
 import tempfile
-import zipfile
 from pathlib import Path
 from typing import Literal
 
@@ -17,12 +16,14 @@ from fastapi.responses import Response
 
 from harness.analysis.compare import comparison_png
 from harness.analysis.plots import Point, distribution_plot, efficiency_plot, plottable
+from harness.names import shown_name
 from harness.npyio import NpyError, read_raw
 from harness.rgbio import read_rgb
 from leaderboard.api.deps import CallerDep, CtxDep, SessionDep
 from leaderboard.context import Context
-from leaderboard.models import utcnow
+from leaderboard.models import Submission, utcnow
 from leaderboard.schemas import LeaderboardRow
+from leaderboard.services.predictions import ZIP_ERRORS, open_predictions, stored_predictions, unreadable
 from submissions.intake import prediction_member
 
 router = APIRouter(prefix="/api/analysis", tags=["analysis"])
@@ -145,21 +146,27 @@ def plot(
     return Response(data, media_type=MEDIA[fmt], headers=headers)
 
 
-def _prediction(ctx: Context, submission_id: int, image: str, shape: tuple[int, ...]) -> np.ndarray:
-    """One predicted image, read from the stored upload and checked like any submitted file."""
-    upload = ctx.store.path(submission_id)
-    with zipfile.ZipFile(upload) as zf:
+def _prediction(ctx: Context, session, submission_id: int, image: str, shape: tuple[int, ...]) -> np.ndarray:
+    """One predicted image, read from the submission's stored predictions (its upload, or the zip its
+    model's run made) and checked like any submitted file; a damaged stored zip answers 422."""
+    stored = stored_predictions(session, ctx.store, session.get(Submission, submission_id))
+    with open_predictions(stored) as zf:
         member = prediction_member(zf.infolist(), image)  # the very file intake paired and scoring read
         if member is None:
-            raise HTTPException(404, f"submission {submission_id} has no prediction {image}.npy")
+            raise HTTPException(404, f"submission {submission_id} has no prediction {shown_name(image)}.npy")
         with tempfile.NamedTemporaryFile(suffix=".npy") as tmp:
-            with zf.open(member) as src:
-                tmp.write(src.read(np.prod(shape) * 2 + 4096))
+            try:
+                with zf.open(member) as src:
+                    tmp.write(src.read(np.prod(shape) * 2 + 4096))
+            except ZIP_ERRORS as exc:
+                raise unreadable(stored, exc) from exc
             tmp.flush()
             try:
                 return read_raw(Path(tmp.name), expected_shape=shape)
             except NpyError as exc:
-                raise HTTPException(422, f"submission {submission_id}: {image}.npy is not a valid prediction") from exc
+                raise HTTPException(
+                    422, f"submission {submission_id}: {shown_name(image)}.npy is not a valid prediction"
+                ) from exc
 
 
 @router.get("/{track}/compare.png")
@@ -180,7 +187,7 @@ def compare(
     name, rows = _rows(ctx, session, track, split, caller.organiser)
     files = ctx.challenge.files(track, name)
     if image not in set(files.image_names()):  # a name from the split's list, never a path built from input
-        raise HTTPException(404, f"no image {image[:80]!r} in {track}/{name}")
+        raise HTTPException(404, f"no image {shown_name(image)!r} in {track}/{name}")
     closes = ctx.challenge.split(track, name).closes
     if not caller.organiser and (closes is None or utcnow() <= closes):
         raise HTTPException(403, "comparisons show the ground truth: organisers only until the split closes")
@@ -203,7 +210,7 @@ def compare(
     rgb = read_rgb(rgb_path) if rgb_path is not None else None
     if rgb is not None and rgb.shape[:2] != (2 * gt.shape[0], 2 * gt.shape[1]):
         rgb = None
-    preds = [(_label(by_id[i]), _prediction(ctx, i, image, gt.shape)) for i in ids]
+    preds = [(_label(by_id[i]), _prediction(ctx, session, i, image, gt.shape)) for i in ids]
     t = ctx.challenge.track(track)
     png = comparison_png(rgb, gt, preds, black=t.black, white=t.white)
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})

@@ -23,7 +23,7 @@ from submissions.store import Received
 
 router = APIRouter(prefix="/api/submissions", tags=["submissions"])
 
-LISTED_ERRORS = 10  # per submission in listings; GET /api/submissions/{id} has up to 1000 (n_errors: all)
+LISTED_ERRORS = 3  # per submission in listings; GET /api/submissions/{id} has the stored ones (n_errors: all)
 
 
 @router.post("", status_code=202, response_model=SubmissionAccepted, openapi_extra={"requestBody": openapi_body()})

@@ -88,6 +88,43 @@ def test_a_model_is_run_measured_and_scored_like_an_upload(served):
     assert row["model"]["params"] == exported.params and row["rank"] == 1
 
 
+def test_comparisons_read_a_model_s_predictions_and_a_damaged_zip_is_422(served):
+    base, _env, data, tmp, _exported = served
+    org = {"Authorization": f"Bearer {ORG}"}
+    t = team(base, "compared model")
+    sub_id = upload_model(base, t["token"], "model.zip", (tmp / "zeronoise.zip").read_bytes()).json()["id"]
+    assert wait(base, t["token"], sub_id, timeout=300)["status"] == "scored"
+    rows = httpx.get(f"{base}/api/leaderboard/s7", params={"split": "test1"}).json()
+    assert sub_id in [r["submission_id"] for r in rows[:4]]  # the default comparison takes it
+    image = httpx.get(f"{base}/api/analysis/s7/images", params={"split": "test1"}).json()["images"][0]
+    png = httpx.get(f"{base}/api/analysis/s7/compare.png", params={"image": image, "split": "test1"}, headers=org)
+    assert png.status_code == 200 and png.content.startswith(b"\x89PNG"), png.text[:300]
+    stored = data / "submissions" / str(sub_id) / "predictions.zip"
+    kept = stored.read_bytes()
+    stored.chmod(0o644)
+    stored.write_bytes(b"PK\x03\x04 damaged on disk")
+    try:
+        bad = httpx.get(
+            f"{base}/api/analysis/s7/compare.png",
+            params={"image": image, "split": "test1", "entries": str(sub_id)},
+            headers=org,
+        )
+        assert bad.status_code == 422, bad.text
+        assert f"submission {sub_id}" in bad.json()["detail"] and "predictions.zip" in bad.json()["detail"]
+        again = httpx.post(f"{base}/api/submissions/{sub_id}/rescore", headers=org)
+        assert again.status_code == 422 and "cannot be read as a zip" in again.json()["detail"], again.text
+        stored.unlink()
+        gone = httpx.get(
+            f"{base}/api/analysis/s7/compare.png",
+            params={"image": image, "split": "test1", "entries": str(sub_id)},
+            headers=org,
+        )
+        assert gone.status_code == 422 and "is missing" in gone.json()["detail"], gone.text
+    finally:
+        stored.write_bytes(kept)
+        stored.chmod(0o444)
+
+
 def test_hostile_models_fail_with_their_reason_and_the_worker_goes_on(served):
     base, _env, _data, tmp, _exported = served
     t = team(base, "hostile team")
