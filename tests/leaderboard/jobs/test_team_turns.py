@@ -140,3 +140,33 @@ def test_the_organiser_summary_lists_each_teams_turns(service):
     ]
     assert queues[0]["jobs"][0]["running_s"] >= 0 and queues[0]["jobs"][1]["waiting_s"] >= 0
     assert [(j["job_id"], j["state"]) for j in queues[1]["jobs"]] == [(b_job, "queued")]
+
+
+def test_jobs_status_prints_each_teams_turns(service):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    a = register(service, "team a")
+    jobs = [model_upload(service, a) for _ in range(2)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")}
+    env.update(HARNESS_DATA_DIR=str(service.settings.data_dir), HARNESS_DATABASE_URL=service.settings.database_url)
+    text = subprocess.run(
+        [sys.executable, "-m", "leaderboard", "jobs", "status"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert text.returncode == 0, text.stderr
+    assert "model runs per team" in text.stdout and "waiting" in text.stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "leaderboard", "jobs", "status", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    doc = json.loads(out.stdout)
+    assert doc["jobs"]["waiting"] == 1
+    assert [(j["job_id"], j["state"]) for j in doc["model_queues"][0]["jobs"]] == [
+        (jobs[0], "queued"),
+        (jobs[1], "waiting"),
+    ]
