@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy import true as sa_true
 from sqlmodel import Field, SQLModel
 
@@ -75,6 +76,9 @@ class Submission(FactSheet, table=True):
     description: str = ""
     # predictions (a zip of .npy) or model (ONNX the harness runs, measures, and whose predictions it scores)
     kind: str = Field(default="predictions", sa_column_kwargs={"server_default": "predictions"})
+    # a failed model run that still counts against the daily limit: it ended on a time or memory limit
+    # (it held the runner); other failed submissions do not count
+    charged: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
 
 
 class Score(SQLModel, table=True):
@@ -176,6 +180,7 @@ class ModelRun(SQLModel, table=True):
 
 
 class JobState(StrEnum):
+    WAITING = "waiting"  # held back: its team's previous model run has not ended (leaderboard.jobs.fairness)
     QUEUED = "queued"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
@@ -187,12 +192,16 @@ class Job(SQLModel, table=True):
 
     Claimed by a conditional update (queued -> running), kept alive by a heartbeat, taken
     back by the reaper when the heartbeat stops, failed for good after ``max_attempts``.
+    A job with a ``team_id`` (a model run) waits (``waiting``) while its team has another one
+    queued or running, and is queued when that one ends: one model run per team at a time.
     """
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(index=True)  # score | baseline-run | baseline-train
+    kind: str = Field(index=True)  # score | model-run | baseline-run | baseline-train
     queue: str = "cpu"  # cpu | gpu
     submission_id: int | None = Field(default=None, foreign_key="submission.id", index=True)
+    # set: the team's jobs run one at a time, in order (model runs); None: no per-team turn
+    team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
     payload: dict = Field(default_factory=dict, sa_column=Column(JSON))
     state: JobState = Field(default=JobState.QUEUED, index=True)
     attempts: int = 0

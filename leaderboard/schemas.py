@@ -194,6 +194,26 @@ class JobPublic(BaseModel):
     age_s: float | None = None  # since the job was created (a re-score makes a new job)
 
 
+class TeamQueueJob(BaseModel):
+    """One of a team's model runs that has not ended."""
+
+    job_id: int
+    submission_id: int | None
+    state: JobState  # running | queued (its turn, at the broker) | waiting (behind the team's previous run)
+    track: str | None
+    split: str | None
+    waiting_s: float | None  # since it was submitted (a re-run: since it was asked for)
+    running_s: float | None  # since its current attempt started (running only)
+
+
+class TeamQueue(BaseModel):
+    """A team's model runs that have not ended: the one whose turn it is first, then the waiting ones in order."""
+
+    team_id: int
+    team: str
+    jobs: list[TeamQueueJob]
+
+
 class QueueState(BaseModel):
     counts: dict[str, int]  # submissions per status
     oldest_waiting_s: float | None
@@ -204,6 +224,7 @@ class QueueState(BaseModel):
     running: list[JobPublic]
     failed_recent: list[JobPublic]
     workers: list[WorkerPublic]
+    model_queues: list[TeamQueue] = []  # per team, longest-waiting team first: one model run at a time each
 
 
 class ReferenceMeasured(MeasuredFigures):

@@ -35,6 +35,9 @@ class SplitSpec(BaseModel):
     # what a team may upload: predictions only ("none"), predictions or an ONNX model the harness
     # re-runs ("optional"), or a model only ("required": every entry measured on the harness's runners)
     models: Literal["none", "optional", "required"] = "optional"
+    # wall-clock limit of one model run on this split, in seconds; None: sized from the split's
+    # inputs (harness.challenge.wall); HARNESS_MODEL_WALL_S caps it for the whole service either way
+    model_wall_s: float | None = Field(None, gt=0, le=86_400)
 
     @model_validator(mode="after")
     def _utc(self) -> SplitSpec:

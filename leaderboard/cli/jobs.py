@@ -51,7 +51,7 @@ def status(
         ),
     ] = False,
 ) -> None:
-    """Jobs per state, running and recently failed jobs, workers (read from the database)."""
+    """Jobs per state, running and recently failed jobs, each team's model runs, workers (read from the database)."""
     from rich.console import Console
     from rich.table import Table
     from sqlmodel import Session
@@ -106,6 +106,21 @@ def status(
                 f"{j.heartbeat_s_ago:.0f} s ago" if j.heartbeat_s_ago is not None else "-",
                 (j.last_error or "")[:80],
             )
+        console.print(table)
+    if summary["model_queues"]:
+        table = Table(title="model runs per team (one at a time each)")
+        for c in ("team", "job", "state", "track/split", "submitted", "running"):
+            table.add_column(c)
+        for t in summary["model_queues"]:
+            for j in t["jobs"]:
+                table.add_row(
+                    t["team"],
+                    str(j["job_id"]),
+                    j["state"],
+                    f"{j['track']}/{j['split']}",
+                    f"{j['waiting_s']:.0f} s ago" if j["waiting_s"] is not None else "-",
+                    f"{j['running_s']:.0f} s" if j["running_s"] is not None else "-",
+                )
         console.print(table)
     table = Table(title="workers")
     for c in ("name", "queues", "device", "alive", "seen", "jobs done"):

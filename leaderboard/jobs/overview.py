@@ -1,5 +1,6 @@
 """What the organiser page and ``harness jobs status`` show of the job table: every state, with
-what each job is about (method, track, split, team), and the workers seen lately."""
+what each job is about (method, track, split, team), each team's model runs in their turn order,
+and the workers seen lately."""
 
 from __future__ import annotations
 
@@ -57,6 +58,42 @@ def _about(session: Session, jobs: list[Job]) -> dict[int, dict]:
     return {sid: {"track": t, "split": s, "team": n} for sid, t, s, n in session.exec(query).all()}
 
 
+TURN_ORDER = {JobState.RUNNING: 0, JobState.QUEUED: 1, JobState.WAITING: 2}
+
+
+def team_queues(session: Session, now) -> list[dict]:
+    """Each team's model runs that have not ended (running or queued, then waiting in order),
+    the team whose oldest run has waited longest first."""
+    rows = session.exec(
+        select(Job, Team.name, Submission.track, Submission.split)
+        .join(Team, Job.team_id == Team.id)
+        .join(Submission, Job.submission_id == Submission.id, isouter=True)
+        .where(col(Job.state).in_(list(TURN_ORDER)))
+        .order_by(col(Job.id))
+    ).all()
+    teams: dict[int, dict] = {}
+    for job, name, track, split in rows:
+        started = _aware(job.started_at)
+        created = _aware(job.created_at)
+        teams.setdefault(job.team_id, {"team_id": job.team_id, "team": name, "jobs": []})["jobs"].append(
+            {
+                "job_id": job.id,
+                "submission_id": job.submission_id,
+                "state": job.state,
+                "track": track,
+                "split": split,
+                "waiting_s": (now - created).total_seconds() if created else None,
+                "running_s": (now - started).total_seconds() if started and job.state == JobState.RUNNING else None,
+                "_order": (TURN_ORDER[JobState(job.state)], job.id),
+            }
+        )
+    for team in teams.values():
+        team["jobs"].sort(key=lambda j: j["_order"])
+        for j in team["jobs"]:
+            del j["_order"]
+    return sorted(teams.values(), key=lambda t: min(j["job_id"] for j in t["jobs"]))
+
+
 def summary(session: Session, stale_s: float) -> dict:
     """Jobs per state and queue; the queued (oldest first), running and latest failed jobs; workers."""
     now = utcnow()
@@ -102,4 +139,5 @@ def summary(session: Session, stale_s: float) -> dict:
         "failed_recent": listed(failed),
         "workers": worker_rows,
         "worker_alive": any(w["alive"] for w in worker_rows),
+        "model_queues": team_queues(session, now),
     }

@@ -5,6 +5,9 @@ update (queued -> running), so a message delivered twice runs once. A running jo
 heartbeat; when it stops (the worker died), the reaper puts the job back in the queue, or ends
 it ``failed`` once it has used its attempts. Every transition is a conditional update, so
 workers, reapers and the web process can all act at once without double work.
+
+Jobs with a team (model runs) take turns per team (``leaderboard.jobs.fairness``): one queued or
+running at a time, the others ``waiting`` until it ends.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from harness.settings import Settings
+from leaderboard.jobs import fairness
 from leaderboard.jobs.celery_app import CPU_QUEUE, TASK_FOR_KIND, is_embedded, make_celery
 from leaderboard.jobs.kinds import JobKind
 from leaderboard.jobs.overview import summary as job_summary
@@ -64,22 +68,36 @@ class JobQueue:
         submission_id: int | None = None,
         payload: dict | None = None,
         queue: str = CPU_QUEUE,
+        team_id: int | None = None,
     ) -> Job:
-        """A new queued job in the caller's transaction; ``send`` it after the commit."""
+        """A new job in the caller's transaction; ``send_new`` it after the commit.
+
+        With ``team_id`` the job takes its team's turn (``fairness``): it is ``waiting`` while
+        another of the team's jobs is queued or running, else queued.
+        """
         if kind not in TASK_FOR_KIND:
             raise ValueError(f"unknown job kind {kind!r}")
         job = Job(
             kind=kind,
             queue=queue,
             submission_id=submission_id,
+            team_id=team_id,
             payload=payload or {},
             max_attempts=self.settings.job_max_attempts,
             # the caller sends it right after the commit; the reaper resends only if that send failed
             dispatched_at=utcnow(),
         )
+        if team_id is not None:
+            fairness.admit(session, job)
         session.add(job)
         session.flush()
         return job
+
+    def send_new(self, job: Job) -> bool:
+        """After the commit of ``add``: send the job's message, unless it waits for its team's turn."""
+        if job.state != JobState.QUEUED:
+            return False
+        return self.send(job.id, job.kind, job.queue)
 
     def dispatch(self, job_id: int, *, countdown: float = 0) -> bool:
         """Mark a queued job sent and send its message (the reaper and retries use this)."""
@@ -161,7 +179,18 @@ class JobQueue:
                 update(WorkerBeat).where(WorkerBeat.name == job.worker).values(jobs_done=WorkerBeat.jobs_done + 1)
             )
             session.commit()
-            return res.rowcount == 1
+        if res.rowcount == 1:
+            self.next_turn(job)
+        return res.rowcount == 1
+
+    def next_turn(self, ended: Job) -> None:
+        """A job of a team ended: queue and send the team's next waiting one (if its turn is free)."""
+        if ended.team_id is None:
+            return
+        promoted = fairness.promote(self.engine, ended.team_id)
+        if promoted is not None:
+            log.info("job %d: team %d's turn (after job %d)", promoted.id, promoted.team_id, ended.id)
+            self.send(promoted.id, promoted.kind, promoted.queue)
 
     def retry_or_fail(self, job: Job, error: str, *, stale_before=None) -> JobState | None:
         """End one attempt that went wrong: back to the queue, or ``failed`` once attempts are spent.
@@ -189,6 +218,7 @@ class JobQueue:
             log.error("job %d (%s) failed: %s", job.id, job.kind, message)
             if kind:
                 kind.on_failed(job, message)
+            self.next_turn(job)
             return JobState.FAILED
         log.warning("job %d (%s) requeued: %s", job.id, job.kind, message)
         if kind:
@@ -199,7 +229,8 @@ class JobQueue:
     # --- the reaper -----------------------------------------------------------------------
 
     def reap(self) -> dict[str, int]:
-        """Requeue (or fail) jobs whose heartbeat stopped; resend queued jobs nobody took."""
+        """Requeue (or fail) jobs whose heartbeat stopped; resend queued jobs nobody took; give a turn
+        to teams whose jobs all wait (the process that should have promoted one died)."""
         now = utcnow()
         stale_before = now - timedelta(seconds=self.settings.job_stale_s)
         with Session(self.engine) as session:
@@ -215,7 +246,8 @@ class JobQueue:
                     (col(Job.dispatched_at).is_(None)) | (col(Job.dispatched_at) < resend_before),
                 )
             ).all()
-        counts = {"requeued": 0, "failed": 0, "resent": 0}
+            stalled = fairness.stalled_teams(session)
+        counts = {"requeued": 0, "failed": 0, "resent": 0, "promoted": 0}
         for job in lost:
             silent = (now - job.heartbeat_at).total_seconds()
             error = f"worker {job.worker} was lost (no heartbeat for {silent:.0f} s)"
@@ -226,6 +258,11 @@ class JobQueue:
                 counts["failed"] += 1
         for job_id in idle:
             counts["resent"] += self.dispatch(job_id)
+        for team_id in stalled:
+            promoted = fairness.promote(self.engine, team_id)
+            if promoted is not None:
+                counts["promoted"] += 1
+                self.send(promoted.id, promoted.kind, promoted.queue)
         if is_embedded(self.settings) and time.monotonic() - self._pruned_at > PRUNE_EVERY_S:
             self._pruned_at = time.monotonic()
             self.prune_embedded_broker()

@@ -17,15 +17,27 @@ from pathlib import Path
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from harness.challenge.wall import model_wall_s
 from harness.settings import Settings
 from leaderboard.models import ModelRun, Status, Submission, utcnow
 from leaderboard.services.challenge import Challenge
 from leaderboard.services.problems import stored_problems, stored_warnings
 from leaderboard.services.scoring import ENDED, Scoring
-from submissions.model import ModelLimits, run_model
+from submissions.model import ModelErrorCode, ModelLimits, run_model
 from submissions.store import UploadStore, owner_tag
 
 log = logging.getLogger("harness.models")
+
+# how a failed run that still counts against the team's daily limit ended: on a time or memory limit
+CHARGED = frozenset(
+    c.value
+    for c in (
+        ModelErrorCode.WALL_TIME_LIMIT,
+        ModelErrorCode.CPU_TIME_LIMIT,
+        ModelErrorCode.MEMORY_LIMIT,
+        ModelErrorCode.FILE_SIZE_LIMIT,
+    )
+)
 
 
 def _zip_predictions(folder: Path, out: Path) -> str:
@@ -51,10 +63,13 @@ class ModelRuns:
         self.store = store
         self.scoring = scoring
 
-    def limits(self) -> ModelLimits:
+    def limits(self, track: str, split: str) -> ModelLimits:
+        """The run's limits; its wall-clock limit is the split's (``harness.challenge.wall``), capped by the service's."""
         s = self.settings
+        c = self.challenge
+        wall = model_wall_s(c.track(track), c.split(track, split), c.files(track, split), s.model_wall_s)
         return ModelLimits(
-            max_upload_bytes=s.max_upload_bytes, wall_s=s.model_wall_s, cpu_s=s.model_cpu_s, memory_mb=s.model_memory_mb
+            max_upload_bytes=s.max_upload_bytes, wall_s=wall, cpu_s=s.model_cpu_s, memory_mb=s.model_memory_mb
         )
 
     def process(self, submission_id: int) -> Status:
@@ -85,7 +100,7 @@ class ModelRuns:
                 files,
                 work / "preds",
                 full=full,
-                limits=self.limits(),
+                limits=self.limits(track, split),
                 device=self.settings.model_device,
                 measure_full=self.settings.model_measure_full and files.has_full,
                 work_root=work,
@@ -126,6 +141,8 @@ class ModelRuns:
         errors = [e.model_dump(mode="json") for e in report.errors] or [
             {"file": "model", "code": "runtime_error", "message": "the model run failed"}
         ]
+        # a run stopped by a time or memory limit held the runner: it counts against the daily limit
+        charged = any(e["code"] in CHARGED for e in errors)
         with Session(self.engine) as session:
             session.exec(
                 update(Submission)
@@ -134,6 +151,7 @@ class ModelRuns:
                     status=Status.FAILED,
                     updated_at=utcnow(),
                     warnings=stored_warnings(report.warnings),
+                    charged=charged,
                     **stored_problems(errors),
                 )
             )

@@ -65,13 +65,14 @@ class Submissions:
         )
         if session.exec(mine).one() >= split_spec.limit_total:
             raise LimitReached(f"the total limit of {split_spec.limit_total} submissions to {track}/{split} is reached")
-        today = session.exec(
-            mine.where(Submission.created_at >= utcnow() - timedelta(days=1), Submission.status != Status.FAILED)
-        ).one()
+        recent = mine.where(Submission.created_at >= utcnow() - timedelta(days=1))
+        today = session.exec(recent.where((Submission.status != Status.FAILED) | col(Submission.charged))).one()
         if today >= split_spec.limit_per_day:
+            charged = session.exec(recent.where(col(Submission.charged))).one()
             raise LimitReached(
                 f"the limit of {split_spec.limit_per_day} submissions per 24 h to {track}/{split} is reached "
-                "(failed ones do not count)"
+                f"(failed ones do not count, except model runs stopped by a time or memory limit: "
+                f"{charged} of yours in the last 24 h)"
             )
 
     def keep(
@@ -129,13 +130,16 @@ class Submissions:
             raise
         session.refresh(sub)
         if queued is not None:
-            self.jobs.send(queued.id, queued.kind, queued.queue)
+            self.jobs.send_new(queued)
         return sub
 
     def _add_job(self, session: Session, sub: Submission):
-        """The job that ends a submission: scoring (cpu), or for a model its run then scoring (gpu)."""
+        """The job that ends a submission: scoring (cpu), or for a model its run then scoring (gpu).
+
+        Model runs take their team's turn: one at a time per team, in order (``leaderboard.jobs.fairness``).
+        """
         if sub.kind == "model":
-            return self.jobs.add(session, "model-run", submission_id=sub.id, queue=GPU_QUEUE)
+            return self.jobs.add(session, "model-run", submission_id=sub.id, queue=GPU_QUEUE, team_id=sub.team_id)
         return self.jobs.add(session, "score", submission_id=sub.id)
 
     def rescore(self, session: Session, sub: Submission) -> Submission:
@@ -144,7 +148,9 @@ class Submissions:
         Refused (Unreadable) when the stored predictions no longer open: no job could score them."""
         check_readable(session, self.store, sub)
         active = session.exec(
-            select(Job).where(Job.submission_id == sub.id, col(Job.state).in_([JobState.QUEUED, JobState.RUNNING]))
+            select(Job).where(
+                Job.submission_id == sub.id, col(Job.state).in_([JobState.WAITING, JobState.QUEUED, JobState.RUNNING])
+            )
         ).first()
         if active is not None:
             return sub
@@ -154,7 +160,7 @@ class Submissions:
         job = self._add_job(session, sub)
         session.commit()
         session.refresh(sub)
-        self.jobs.send(job.id, job.kind, job.queue)
+        self.jobs.send_new(job)
         return sub
 
     # --- reading ----------------------------------------------------------------------------

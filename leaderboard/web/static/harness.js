@@ -122,3 +122,19 @@ document.addEventListener("change", (e) => {
   const table = document.querySelector(box.dataset.table || "#board");
   if (table) table.classList.toggle("measured-only", box.checked);
 });
+
+// The organiser page's "Model runs per team" table, from /api/organiser/queue's model_queues: each
+// team's run whose turn it is (running, or queued at the broker), then its waiting runs in order.
+function renderModelQueue(qs, selector) {
+  const body = document.querySelector(selector);
+  if (!body) return;
+  const secs = s => s === null || s === undefined ? "-" : s < 90 ? `${s.toFixed(0)} s` : s < 5400 ? `${(s / 60).toFixed(0)} min` : `${(s / 3600).toFixed(1)} h`;
+  const rows = [];
+  for (const t of qs.model_queues || []) {
+    t.jobs.forEach((j, i) => rows.push(
+      `<tr class="job-${esc(j.state)}" data-team-id="${t.team_id}"><td class="text">${i ? "" : esc(t.team)}</td><td>${i + 1}</td><td>${j.job_id}</td>` +
+      `<td class="text">${statusBadge(j.state)}</td><td>${j.submission_id ? `<a href="/submissions/${j.submission_id}">${j.submission_id}</a>` : "-"}</td>` +
+      `<td class="text">${j.track ? `${esc(j.track)} / ${esc(j.split)}` : "-"}</td><td>${secs(j.waiting_s)}</td><td>${secs(j.running_s)}</td></tr>`));
+  }
+  body.innerHTML = rows.join("") || `<tr><td colspan="8" class="empty">No model run queued, running or waiting.</td></tr>`;
+}

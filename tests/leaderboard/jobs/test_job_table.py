@@ -84,7 +84,7 @@ def test_reaper_requeues_a_lost_job_then_gives_up(service):
             else:
                 assert counts["failed"] == 1 and job.state == JobState.FAILED
                 assert sub.status == Status.FAILED and "gave up after 2 attempt(s)" in sub.errors[0]["message"]
-    assert service.jobs.reap() == {"requeued": 0, "failed": 0, "resent": 0}
+    assert service.jobs.reap() == {"requeued": 0, "failed": 0, "resent": 0, "promoted": 0}
 
 
 def test_reaper_leaves_a_beating_job_alone(service):
