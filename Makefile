@@ -22,12 +22,13 @@ DEMO_TRAIN_MINUTES ?= 1
 
 # The demo challenge, served with the trivial predictor scored and the baselines queued. DEMO_DIR is
 # reused from one run to the next (challenge, database, weights, tokens); `make demo-clean` starts over.
-# The server logs problems only, to DEMO_DIR/serve.log; the URLs and the organiser token come last.
+# The server logs problems only, to DEMO_DIR/serve.log; the URLs and the organiser token come last
+# (a fresh token of 43 characters, made again when a kept one is shorter than the 32 the service requires).
 demo: $(STAMP)
 	@set -e; dir="$(abspath $(DEMO_DIR))"; mkdir -p "$$dir"; export HARNESS_DATA_DIR="$$dir"; t0=$$(date +%s); \
 	url=http://127.0.0.1:$(PORT); export HARNESS_SERVER=$$url; \
 	if [ -z "$$HARNESS_ORGANIZER_TOKEN" ]; then \
-	  [ -s "$$dir/organiser.token" ] || (umask 077; $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(16))" > "$$dir/organiser.token"); \
+	  [ "$$(cat "$$dir/organiser.token" 2>/dev/null | wc -c)" -gt 32 ] || (umask 077; $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(32))" > "$$dir/organiser.token"); \
 	  HARNESS_ORGANIZER_TOKEN=$$(cat "$$dir/organiser.token"); fi; export HARNESS_ORGANIZER_TOKEN; \
 	if [ -f "$$dir/challenges/demo/challenge.toml" ]; then echo "== reusing the demo challenge in $$dir (make demo-clean starts afresh)"; \
 	else echo "== building the demo challenge (tracks s7, p20) in $$dir"; $(BIN)/harness data demo; fi; \

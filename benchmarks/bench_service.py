@@ -48,7 +48,11 @@ def make_challenge(root: Path, n: int, patch: int) -> Path:
 
 
 def start(data_dir: Path) -> tuple[subprocess.Popen, str]:
-    env = {**os.environ, "HARNESS_DATA_DIR": str(data_dir), "HARNESS_ORGANIZER_TOKEN": "bench"}
+    env = {
+        **os.environ,
+        "HARNESS_DATA_DIR": str(data_dir),
+        "HARNESS_ORGANIZER_TOKEN": "bench-organiser-token-0123456789abcdef",
+    }
     env.pop("HARNESS_DATABASE_URL", None)
     return start_server(env, data_dir / "server.log")
 

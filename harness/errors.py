@@ -58,7 +58,7 @@ class Unreadable(HarnessError):
 class StorageFault(HarnessError):
     """The service's own storage failed (a full or failing disk): not the caller's doing; try again later."""
 
-    retry_after_s = 60
+    retry_after = 60  # seconds, sent as Retry-After
 
 
 class StorageFull(StorageFault):

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from harness.errors import Invalid
+
+MIN_ORGANIZER_TOKEN = 32  # characters: secrets.token_urlsafe(32) gives 43
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class Settings(BaseSettings):
@@ -15,12 +22,16 @@ class Settings(BaseSettings):
     database_url: str | None = None
     database_busy_timeout_s: float = 30.0  # SQLite: wait this long for a lock, then answer 503 + Retry-After
     broker_url: str | None = None  # None: the embedded broker (SQLite files under data_dir)
-    organizer_token: str | None = None
+    organizer_token: str | None = None  # at least MIN_ORGANIZER_TOKEN characters, or the service refuses to start
+    auth_failures_per_minute: int = 10  # unknown bearer tokens per client address and minute, then 429
     workers: int | None = None  # scoring threads; None = every core
     challenge: str = "demo"  # the challenge the service serves (under data_dir/challenges)
     registration_open: bool = True
     registration_per_hour: int = 20  # new teams per client address and hour (a second team sidesteps quotas)
-    registration_approval: bool = False  # new teams submit only once an organiser approved them
+    registration_approval: bool = False
+    # addresses or CIDRs of the reverse proxies whose X-Forwarded-For / X-Forwarded-Proto / Forwarded
+    # headers are believed (comma-separated); empty: those headers are ignored from every peer
+    trusted_proxies: str = ""  # new teams submit only once an organiser approved them
     max_upload_bytes: int = 1 << 30
     # jobs (docs/ARCHITECTURE.md, "Jobs and scale"): the database is the truth, the reaper the guarantee
     job_max_attempts: int = 3  # a job whose worker dies or crashes this often ends failed
@@ -42,6 +53,47 @@ class Settings(BaseSettings):
     reference_file: Path | None = None
     # real sensor captures for the demo; default: the crops shipped in the package (harness/sim/captures)
     raw_captures_dir: Path = Path(__file__).resolve().parent / "sim" / "captures"
+
+
+class UnfitSetting(Invalid):
+    """A setting the service cannot start with; ``variable`` names it, ``code`` is stable."""
+
+    def __init__(self, variable: str, code: str, message: str) -> None:
+        super().__init__(f"{variable}: {message}")
+        self.variable = variable
+        self.code = code
+
+
+def trusted_networks(settings: Settings) -> tuple[Network, ...]:
+    """``HARNESS_TRUSTED_PROXIES`` as networks (an address is a /32 or /128); refused when one is no address."""
+    out = []
+    for item in (part.strip() for part in settings.trusted_proxies.split(",")):
+        if not item:
+            continue
+        try:
+            out.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise UnfitSetting(
+                "HARNESS_TRUSTED_PROXIES",
+                "bad_trusted_proxy",
+                f"{item!r} is neither an IP address nor a CIDR network (e.g. 10.0.0.5, 10.0.0.0/8, ::1)",
+            ) from None
+    return tuple(out)
+
+
+def check_service(settings: Settings) -> None:
+    """What the web service refuses to start with: a guessable organiser token, a proxy that is no address."""
+    token = settings.organizer_token
+    if token is not None and len(token) < MIN_ORGANIZER_TOKEN:
+        raise UnfitSetting(
+            "HARNESS_ORGANIZER_TOKEN",
+            "organizer_token_too_short",
+            f"the organiser token has {len(token)} characters; at least {MIN_ORGANIZER_TOKEN} are required "
+            '(make one with: python -c "import secrets; print(secrets.token_urlsafe(32))")',
+        )
+    if settings.auth_failures_per_minute < 1:
+        raise UnfitSetting("HARNESS_AUTH_FAILURES_PER_MINUTE", "bad_auth_failures", "must be at least 1")
+    trusted_networks(settings)
 
 
 @lru_cache

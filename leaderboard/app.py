@@ -6,7 +6,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
@@ -21,22 +20,23 @@ from harness.errors import (
     LimitReached,
     NotFound,
     StorageFailed,
-    StorageFault,
     StorageFull,
     TooLarge,
     Unreadable,
 )
-from harness.settings import Settings, get_settings
+from harness.settings import Settings, check_service, get_settings, trusted_networks
 from leaderboard.api.middleware import MULTIPART_OVERHEAD, SMALL_BODY, BodyLimit, SecurityHeaders
+from leaderboard.api.proxy import ProxyTrust
 from leaderboard.api.routes import analysis, board, data, organiser, submissions, teams
+from leaderboard.api.throttle import TokenFailures
 from leaderboard.context import build_context
 from leaderboard.jobs.celery_app import QUEUES, is_embedded
 from leaderboard.jobs.runner import Maintenance
 from leaderboard.jobs.supervisor import SupervisedWorker
+from leaderboard.web.apidocs import redoc_page, swagger_page
 from leaderboard.web.pages import router as web_router
 
 STATIC = Path(__file__).parent / "web" / "static"
-VENDOR = "/static/vendor"
 RETRY_AFTER_S = 5
 
 # the one place where a refusal of the service becomes an HTTP status
@@ -60,8 +60,18 @@ def status_of(exc: HarnessError) -> int:
     return 400
 
 
+class Service(FastAPI):
+    """The application with two layers outside Starlette's own: the proxy rule sets the client
+    address before anything reads it, and the security headers reach every answer, a 500 too."""
+
+    def build_middleware_stack(self):
+        stack = super().build_middleware_stack()
+        return SecurityHeaders(ProxyTrust(stack, self.state.trusted_proxies))
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    check_service(settings)  # a short organiser token or a malformed proxy list: refuse to start
     ctx = build_context(settings)
     ctx.challenge.spec  # noqa: B018 - fail at start-up, not on the first request, if the challenge is missing
     ctx.reference.table  # noqa: B018 - and if the reference table it names (or the override) cannot be read
@@ -91,7 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             w.stop()
         upkeep.stop()
 
-    app = FastAPI(
+    app = Service(
         title="reisp-harness",
         version=__version__,
         lifespan=lifespan,
@@ -100,13 +110,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.ctx = ctx
+    app.state.trusted_proxies = trusted_networks(settings)
+    app.state.token_failures = TokenFailures(settings.auth_failures_per_minute)
     app.add_middleware(BodyLimit, limit_for=body_limit)
-    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(HarnessError)
     async def _refused(_request: Request, exc: HarnessError) -> JSONResponse:
-        headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, StorageFault) else None
-        return JSONResponse(status_code=status_of(exc), content={"detail": exc.message}, headers=headers)
+        content = {"detail": exc.message}
+        if getattr(exc, "code", None):
+            content["code"] = exc.code
+        wait = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(wait)} if wait is not None else None
+        return JSONResponse(status_code=status_of(exc), content=content, headers=headers)
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(PoolTimeout)
@@ -129,23 +144,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/docs", include_in_schema=False)
     def swagger() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url=app.openapi_url,
-            title=f"{app.title}: API",
-            swagger_js_url=f"{VENDOR}/swagger-ui/swagger-ui-bundle.js",
-            swagger_css_url=f"{VENDOR}/swagger-ui/swagger-ui.css",
-            swagger_favicon_url="/static/favicon.svg",
-        )
+        return swagger_page(app.openapi_url, f"{app.title}: API")
 
     @app.get("/redoc", include_in_schema=False)
     def redoc() -> HTMLResponse:
-        return get_redoc_html(
-            openapi_url=app.openapi_url,
-            title=f"{app.title}: API",
-            redoc_js_url=f"{VENDOR}/redoc/redoc.standalone.js",
-            redoc_favicon_url="/static/favicon.svg",
-            with_google_fonts=False,
-        )
+        return redoc_page(app.openapi_url, f"{app.title}: API")
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> RedirectResponse:

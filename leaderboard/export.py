@@ -21,9 +21,16 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+_MD_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_MD_MARK = "\\`*_[]()!|~"  # backslash-escaped: links, images, code, emphasis, strike-through, columns
+_MD_SPECIAL = re.compile("[" + re.escape("".join(_MD_HTML) + _MD_MARK) + "]")
+
+
 def _md(text: str) -> str:
-    """A Markdown table cell: one line, pipes escaped (a cell can never forge a column or a row)."""
-    return _one_line(text).replace("\\", "\\\\").replace("|", "\\|")
+    """A Markdown table cell: one line; HTML (``<``, ``>``, ``&``) as entities and every character
+    that makes a link, an image, code or emphasis (or a column: ``|``) backslash-escaped, in one
+    pass, so a cell renders as the text typed and can forge no tag, link, column or row."""
+    return _MD_SPECIAL.sub(lambda m: _MD_HTML.get(m.group()) or "\\" + m.group(), _one_line(text))
 
 
 _TEX = {

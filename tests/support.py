@@ -48,7 +48,7 @@ def npy_bytes(arr) -> bytes:
 
 # --- the service on a tiny challenge ----------------------------------------------------------
 
-ORG = "organiser-secret"
+ORG = "organiser-secret-of-the-test-services-0123"  # at least 32 characters, or the service refuses to start
 SHAPE = (16, 16, 4)
 STEMS = ("0", "1", "2")
 
@@ -196,7 +196,7 @@ ARGS = [
 
 # --- the baselines' tiny RGB challenge -----------------------------------------------------------
 
-BASELINE_ORG = "org-token"
+BASELINE_ORG = "org-token-of-the-baseline-test-services"
 RGB_PATCH = 16  # packed RAW side; RGB patches are 32 x 32 and full images 6x8 patches
 
 

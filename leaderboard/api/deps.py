@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Path, Request
 from sqlmodel import Session
 
+from leaderboard.api.throttle import TokensThrottled
 from leaderboard.context import Context
 from leaderboard.models import Submission, Team
 
@@ -38,14 +39,25 @@ def _bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+def client_address(request: Request) -> str | None:
+    """The caller's address under the proxy rule (``leaderboard.api.proxy``)."""
+    return request.client.host if request.client else None
+
+
 def get_caller(request: Request, ctx: CtxDep, session: SessionDep) -> Caller:
     token = _bearer(request)
     if token is None:
         return Caller()
+    failures = request.app.state.token_failures
+    client = client_address(request) or "?"
+    wait = failures.retry_after(client)
+    if wait is not None:
+        raise TokensThrottled(wait)
     if ctx.teams.is_organiser(token):
         return Caller(organiser=True)
     team = ctx.teams.for_token(session, token)
     if team is None:
+        failures.failed(client)
         raise HTTPException(401, "unknown token", headers={"WWW-Authenticate": "Bearer"})
     # detached with its columns loaded, and the connection handed back: a route that then streams
     # a large body holds no database connection while it does

@@ -1,5 +1,8 @@
 """ASGI middleware: request-body limits enforced while the body streams, and security headers.
 
+The security headers wrap the whole application, error handling included (``leaderboard.app``
+puts them outside Starlette's server-error layer), so a 500 carries them as every other answer.
+
 Pure ASGI (no BaseHTTPMiddleware), so a refused body is never buffered: a declared
 Content-Length above the limit is answered 413 before a byte is read, and a chunked body is
 counted as it arrives and cut off at the limit.
@@ -15,11 +18,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 SMALL_BODY = 1 << 20  # every endpoint but the upload takes at most this much
 MULTIPART_OVERHEAD = 1 << 20  # form fields and part headers around the uploaded file
 
+# pages: scripts only from files of this site (no inline script, no event-handler attribute, no eval)
 CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; connect-src 'self'; font-src 'self' data:; worker-src 'self' blob:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+# everything else a browser might open as a document (SVG plots, JSON, text, files): nothing runs
+CSP_OTHER = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; sandbox"
+SCRIPT_TYPES = (b"text/javascript", b"application/javascript")  # a worker script's CSP would bind the worker
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -91,7 +98,7 @@ class BodyLimit:
 
 
 class SecurityHeaders:
-    """nosniff, no framing, same-origin referrers on every response; a CSP on HTML pages."""
+    """nosniff, no framing, same-origin referrers and a CSP on every response (the pages' own for HTML)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -106,9 +113,12 @@ class SecurityHeaders:
                 headers = list(message.get("headers", []))
                 names = {k.lower() for k, _ in headers}
                 headers += [(k, v) for k, v in SECURITY_HEADERS if k not in names]
-                ctype = dict(headers).get(b"content-type", b"")
-                if ctype.startswith(b"text/html") and b"content-security-policy" not in names:
-                    headers.append((b"content-security-policy", CSP.encode()))
+                ctype = dict(headers).get(b"content-type", b"").lower()
+                if b"content-security-policy" not in names:
+                    if ctype.startswith(b"text/html"):
+                        headers.append((b"content-security-policy", CSP.encode()))
+                    elif not ctype.startswith(SCRIPT_TYPES):
+                        headers.append((b"content-security-policy", CSP_OTHER.encode()))
                 message = {**message, "headers": headers}
             await send(message)
 

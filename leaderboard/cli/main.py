@@ -40,7 +40,7 @@ def serve(
     """
     import uvicorn
 
-    from harness.settings import get_settings
+    from harness.settings import UnfitSetting, get_settings
     from leaderboard.app import create_app
 
     settings = get_settings()
@@ -57,4 +57,19 @@ def serve(
     settings = settings.model_copy(update={"log_level": level})  # the embedded workers log alike
     if access_log is None:
         access_log = level in ("debug", "info")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=level, access_log=access_log)
+    try:
+        app = create_app(settings)
+    except UnfitSetting as exc:
+        typer.echo(f"Error [{exc.code}]: {exc.message}", err=True)
+        raise typer.Exit(2) from None
+    # forwarding headers: the application applies HARNESS_TRUSTED_PROXIES itself (leaderboard.api.proxy);
+    # uvicorn's own handling, which believes any loopback peer by default, stays off so it cannot go first
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=level,
+        access_log=access_log,
+        proxy_headers=False,
+        forwarded_allow_ips="",
+    )

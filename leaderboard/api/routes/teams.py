@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from leaderboard.api.deps import CtxDep, SessionDep, TeamDep
+from leaderboard.api.deps import CtxDep, SessionDep, TeamDep, client_address
 from leaderboard.schemas import TeamCreate, TeamCreated, TeamPublic
 
 router = APIRouter(prefix="/api/teams", tags=["teams"])
@@ -15,8 +15,7 @@ def register_team(body: TeamCreate, request: Request, ctx: CtxDep, session: Sess
     Limited per client address and hour (429 past it); where the organisers approve new teams,
     `approved` is false until they do (submissions are refused until then).
     """
-    client = request.client.host if request.client else None
-    return ctx.teams.register(session, body.name, client)
+    return ctx.teams.register(session, body.name, client_address(request))
 
 
 @router.get("/me", response_model=TeamPublic)

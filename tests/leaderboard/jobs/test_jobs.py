@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from leaderboard.launch import start_server, stop_server
-from tests.support import build_tiny_challenge, drop_postgres, make_zip, postgres_url, query, submit, team
+from tests.support import ORG, build_tiny_challenge, drop_postgres, make_zip, postgres_url, query, submit, team
 
 ROOT = Path(__file__).resolve().parents[3]
 FAST_JOBS = {
@@ -210,7 +210,7 @@ def test_two_workers_on_postgres_and_a_real_broker(tmp_path, broker_url):
     data = build_tiny_challenge(tmp_path / "data", test1_limits=(10, 50))
     db_url = postgres_url()
     env = deployment_env(data, db_url, broker_url)
-    env["HARNESS_ORGANIZER_TOKEN"] = "org"
+    env["HARNESS_ORGANIZER_TOKEN"] = ORG
     server, base = start_server(env, tmp_path / "server.log")
     workers = [start_worker(env, tmp_path / f"worker{i}.log") for i in range(2)]
     try:
@@ -250,7 +250,7 @@ def test_two_workers_on_postgres_and_a_real_broker(tmp_path, broker_url):
         assert {r["team"]: r["psnr"] for r in board} == best
         assert [r["rank"] for r in board] == [1, 2, 3, 4, 5]
         assert [r["psnr"] for r in board] == sorted(best.values(), reverse=True)
-        q = httpx.get(f"{base}/api/organiser/queue", headers={"Authorization": "Bearer org"}).json()
+        q = httpx.get(f"{base}/api/organiser/queue", headers={"Authorization": f"Bearer {ORG}"}).json()
         assert q["worker_alive"] and len([w for w in q["workers"] if w["alive"]]) == 2
         assert q["jobs"]["succeeded"] == 20 and q["running"] == [] and q["counts"]["scored"] == 20
     finally:
