@@ -67,9 +67,11 @@ def open_upload(upload: Path, dest: Path, limits: ModelLimits) -> ModelBundle:
     except OSError as exc:
         raise reject(upload.name, ModelErrorCode.BAD_ARCHIVE, f"cannot be read ({exc.strerror or exc})") from None
     if head != ZIP_MAGIC:
-        # a bare model file: whatever its name, it is checked as ONNX
-        _copy_capped(upload, dest / MODEL_NAME, limits.max_model_bytes, upload.name)
-        return ModelBundle(dest, dest / MODEL_NAME, default_manifest(), upload.name, [MODEL_NAME])
+        # a bare model file: whatever its name, it is checked as ONNX, and named so in every message
+        # unless its own name says .onnx (the service keeps every upload as upload.zip: no name of the team's)
+        label = upload.name if upload.suffix.lower() == ".onnx" else MODEL_NAME
+        _copy_capped(upload, dest / MODEL_NAME, limits.max_model_bytes, label)
+        return ModelBundle(dest, dest / MODEL_NAME, default_manifest(), label, [MODEL_NAME])
     ilimits = _intake_limits(limits)
     members, folder, problems = inspect_archive(upload, ilimits)
     if not problems:
