@@ -54,6 +54,10 @@ class ModelFigures(BaseModel):
     device_name: str | None = None
     inputs: str = "patches"
     network_isolated: bool = False
+    # what else confined the run (mount_namespace, proc (hidepid=2), private_root, uid 65534, no_new_privs)
+    # and why a step was skipped: on the submission itself (its team, organisers), never on the leaderboard
+    isolation: list[str] | None = None
+    isolation_note: str | None = None
 
 
 class SubmissionPublic(FactSheet):

@@ -210,8 +210,17 @@ class Submissions:
 
     @staticmethod
     def model_figures(session: Session, submission_id: int) -> ModelFigures | None:
+        """The measured figures and what confined the run (the report's ``isolation``, as the child recorded it)."""
         run = session.exec(select(ModelRun).where(ModelRun.submission_id == submission_id)).first()
-        return ModelFigures.model_validate(run, from_attributes=True) if run else None
+        if run is None:
+            return None
+        report = run.report or {}
+        return ModelFigures.model_validate(run, from_attributes=True).model_copy(
+            update={
+                "isolation": list(report.get("isolation") or []),
+                "isolation_note": report.get("isolation_note", ""),
+            }
+        )
 
     def image_results(self, session: Session, sub: Submission, organiser: bool) -> list[ImageResult]:
         """Per-image scores of the current scoring (only where the caller may see the split)."""
