@@ -24,7 +24,7 @@ from leaderboard.models import Job, Submission
 from tests.submissions.model_helpers import endless_loop, healthy
 from tests.support import build_rgb_challenge, team, wait
 
-ORG = "queue-org"
+ORG = "queue-organiser-token-of-the-tests-0123"
 WALL_S = 3.0
 LOOPING = 5
 

@@ -14,7 +14,7 @@ from PIL import Image
 from leaderboard.launch import start_server, stop_server
 from tests.support import ARTIFACTS, build_rgb_challenge, npy_bytes
 
-ORG = "analysis-org"
+ORG = "analysis-organiser-token-of-the-tests-0123"
 
 
 def predictions(data_dir, split: str, noise: int, seed: int) -> bytes:
