@@ -40,8 +40,8 @@ def serve(
     """
     import uvicorn
 
-    from harness.settings import UnfitSetting, get_settings
     from leaderboard.app import create_app
+    from leaderboard.settings import UnfitSetting, get_settings
 
     settings = get_settings()
     if worker is not None:

@@ -15,8 +15,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from harness.settings import Settings
 from leaderboard.cli.main import app
+from leaderboard.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[3]
 
