@@ -36,7 +36,7 @@ def env_for(data: Path) -> dict[str, str]:
 
 def cli(env, *args) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "harness", *map(str, args)], env=env, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "leaderboard", *map(str, args)], env=env, capture_output=True, text=True, timeout=600
     )
 
 
