@@ -7,6 +7,7 @@ ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
 RUN pip install "torch==2.13.0" --index-url "$TORCH_INDEX"
 COPY pyproject.toml README.md ./
 COPY harness harness
+COPY harness_client harness_client
 COPY submissions submissions
 COPY baselines baselines
 COPY leaderboard leaderboard

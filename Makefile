@@ -59,7 +59,7 @@ demo-clean:
 	rm -rf "$(abspath $(DEMO_DIR))"
 
 test: $(STAMP)
-	$(BIN)/ruff check harness submissions baselines leaderboard tests benchmarks
+	$(BIN)/ruff check harness harness_client submissions baselines leaderboard tests benchmarks
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 

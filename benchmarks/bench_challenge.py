@@ -93,8 +93,8 @@ def main() -> None:
     ap.add_argument("--dir", type=Path, default=None, help="work folder (default: a temporary one, removed)")
     args = ap.parse_args()
 
-    from harness.challenge.build import create_challenge
-    from harness.challenge.check import check_challenge
+    from harness.bundles.build import create_challenge
+    from harness.bundles.check import check_challenge
 
     workers = args.workers or os.cpu_count() or 1
     tmp = Path(tempfile.mkdtemp(prefix="bench-challenge-", dir=args.dir))

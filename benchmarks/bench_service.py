@@ -98,9 +98,9 @@ def upload_to_row(n: int, patch: int) -> dict:
 def page_latency(n_subs: int, n_teams: int = 200, repeat: int = 20) -> dict:
     from sqlmodel import Session
 
-    from harness.settings import Settings, database_url
     from leaderboard.db import init_db, make_engine
     from leaderboard.models import Score, Status, Submission, Team
+    from leaderboard.settings import Settings, database_url
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

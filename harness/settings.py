@@ -1,118 +1,31 @@
-"""The one settings object: every ``HARNESS_*`` environment variable is read here and only here."""
+"""The offline library's settings: the few ``HARNESS_*`` variables that work without a service.
+
+The data directory, the challenge the commands act on by default, the scoring threads and the
+folder of real sensor captures. The service's settings (``leaderboard.settings``) extend this
+object; no other module of ``harness`` reads the environment, and library functions take these
+values as parameters, so they can be called without any settings at all.
+"""
 
 from __future__ import annotations
 
-import ipaddress
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from harness.errors import Invalid
-
-MIN_ORGANIZER_TOKEN = 32  # characters: secrets.token_urlsafe(32) gives 43
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+# the crops shipped in the package, used when HARNESS_RAW_CAPTURES_DIR names no other folder
+PACKAGED_CAPTURES = Path(__file__).resolve().parent / "sim" / "captures"
 
 
-class Settings(BaseSettings):
+class LibrarySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HARNESS_", extra="ignore")
 
     data_dir: Path = Path("var")
-    database_url: str | None = None
-    database_busy_timeout_s: float = 30.0  # SQLite: wait this long for a lock, then answer 503 + Retry-After
-    broker_url: str | None = None  # None: the embedded broker (SQLite files under data_dir)
-    organizer_token: str | None = None  # at least MIN_ORGANIZER_TOKEN characters, or the service refuses to start
-    auth_failures_per_minute: int = 10  # unknown bearer tokens per client address and minute, then 429
+    challenge: str = "demo"  # the challenge commands (and the service) act on, under data_dir/challenges
     workers: int | None = None  # scoring threads; None = every core
-    challenge: str = "demo"  # the challenge the service serves (under data_dir/challenges)
-    registration_open: bool = True
-    registration_per_hour: int = 20  # new teams per client address and hour (a second team sidesteps quotas)
-    registration_approval: bool = False
-    # addresses or CIDRs of the reverse proxies whose X-Forwarded-For / X-Forwarded-Proto / Forwarded
-    # headers are believed (comma-separated); empty: those headers are ignored from every peer
-    trusted_proxies: str = ""  # new teams submit only once an organiser approved them
-    max_upload_bytes: int = 1 << 30
-    # jobs (docs/ARCHITECTURE.md, "Jobs and scale"): the database is the truth, the reaper the guarantee
-    job_max_attempts: int = 3  # a job whose worker dies or crashes this often ends failed
-    job_heartbeat_s: float = 5.0  # how often a running job (and each worker) reports alive
-    job_stale_s: float = 30.0  # no heartbeat for this long: the job's worker is taken for dead
-    job_redispatch_s: float = 300.0  # a queued job nobody took for this long is sent again
-    job_time_limit_s: float = 7200.0  # longest job; broker redelivery timeouts are set above it
-    # model submissions (ONNX) run in a child process with these limits, on this device
-    model_device: str = "auto"  # auto | cpu | cuda (auto: CUDA where onnxruntime has it)
-    model_wall_s: float = 3600.0
-    model_cpu_s: int = 4 * 3600
-    model_memory_mb: int = 8 * 1024
-    model_measure_full: bool = True  # also time one full-resolution image
-    # `harness serve` and its workers: info (every request, banners), or warning for quiet logs
-    log_level: str = "info"
-    serve_worker: bool | None = None  # `harness serve` runs a worker: None = only with the embedded broker
-    # a reference table (TOML, the format of baselines/tables/*.toml) used in place of the shipped one
-    # the challenge names, e.g. a copy of aim2022.toml with the report's score cells filled in
-    reference_file: Path | None = None
-    # real sensor captures for the demo; default: the crops shipped in the package (harness/sim/captures)
-    raw_captures_dir: Path = Path(__file__).resolve().parent / "sim" / "captures"
-
-
-class UnfitSetting(Invalid):
-    """A setting the service cannot start with; ``variable`` names it, ``code`` is stable."""
-
-    def __init__(self, variable: str, code: str, message: str) -> None:
-        super().__init__(f"{variable}: {message}")
-        self.variable = variable
-        self.code = code
-
-
-def trusted_networks(settings: Settings) -> tuple[Network, ...]:
-    """``HARNESS_TRUSTED_PROXIES`` as networks (an address is a /32 or /128); refused when one is no address."""
-    out = []
-    for item in (part.strip() for part in settings.trusted_proxies.split(",")):
-        if not item:
-            continue
-        try:
-            out.append(ipaddress.ip_network(item, strict=False))
-        except ValueError:
-            raise UnfitSetting(
-                "HARNESS_TRUSTED_PROXIES",
-                "bad_trusted_proxy",
-                f"{item!r} is neither an IP address nor a CIDR network (e.g. 10.0.0.5, 10.0.0.0/8, ::1)",
-            ) from None
-    return tuple(out)
-
-
-def check_service(settings: Settings) -> None:
-    """What the web service refuses to start with: a guessable organiser token, a proxy that is no address."""
-    token = settings.organizer_token
-    if token is not None and len(token) < MIN_ORGANIZER_TOKEN:
-        raise UnfitSetting(
-            "HARNESS_ORGANIZER_TOKEN",
-            "organizer_token_too_short",
-            f"the organiser token has {len(token)} characters; at least {MIN_ORGANIZER_TOKEN} are required "
-            '(make one with: python -c "import secrets; print(secrets.token_urlsafe(32))")',
-        )
-    if settings.auth_failures_per_minute < 1:
-        raise UnfitSetting("HARNESS_AUTH_FAILURES_PER_MINUTE", "bad_auth_failures", "must be at least 1")
-    trusted_networks(settings)
+    raw_captures_dir: Path = PACKAGED_CAPTURES  # real sensor captures for the demo challenge
 
 
 @lru_cache
-def get_settings() -> Settings:
-    return Settings()
-
-
-def database_url(settings: Settings) -> str:
-    """The configured database, or the embedded SQLite file under the data dir."""
-    return settings.database_url or f"sqlite:///{(settings.data_dir / 'harness.db').resolve()}"
-
-
-def broker_urls(settings: Settings) -> tuple[str, str]:
-    """(broker, result backend): the configured broker, or Celery over SQLite files under the data dir.
-
-    Job results live in the harness database; the result backend only serves Celery's own tools.
-    """
-    url = settings.broker_url
-    if url:
-        return url, ("rpc://" if url.startswith("amqp") else url)
-    root = settings.data_dir.resolve()
-    return f"sqla+sqlite:///{root / 'broker.sqlite'}", f"db+sqlite:///{root / 'results.sqlite'}"
+def get_settings() -> LibrarySettings:
+    return LibrarySettings()

@@ -24,7 +24,6 @@ from harness.errors import (
     TooLarge,
     Unreadable,
 )
-from harness.settings import Settings, check_service, get_settings, trusted_networks
 from leaderboard.api.middleware import MULTIPART_OVERHEAD, SMALL_BODY, BodyLimit, SecurityHeaders
 from leaderboard.api.proxy import ProxyTrust
 from leaderboard.api.routes import analysis, board, data, organiser, submissions, teams
@@ -33,6 +32,7 @@ from leaderboard.context import build_context
 from leaderboard.jobs.celery_app import QUEUES, is_embedded
 from leaderboard.jobs.runner import Maintenance
 from leaderboard.jobs.supervisor import SupervisedWorker
+from leaderboard.settings import Settings, check_service, get_settings, trusted_networks
 from leaderboard.web.apidocs import redoc_page, swagger_page
 from leaderboard.web.pages import router as web_router
 

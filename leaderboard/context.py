@@ -10,7 +10,6 @@ from functools import cache
 from sqlalchemy.engine import Engine
 
 from harness.challenge import ChallengeLayout
-from harness.settings import Settings, database_url, get_settings
 from leaderboard.db import init_db, make_engine
 from leaderboard.jobs.queue import JobQueue
 from leaderboard.services.baseline_runs import BaselineRuns
@@ -24,6 +23,7 @@ from leaderboard.services.scoring import Scoring
 from leaderboard.services.splits import Splits
 from leaderboard.services.submissions import Submissions
 from leaderboard.services.teams import Teams
+from leaderboard.settings import Settings, database_url, get_settings
 from submissions.store import UploadStore
 
 

@@ -4,28 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, field_validator
-from pydantic import Field as PField
+from pydantic import BaseModel
 
 from baselines.reported import ReportedScore
+
+# what the client sends and reads: its models are the API's
+from harness_client.schemas import TeamCreate as TeamCreate
+from harness_client.schemas import TeamCreated as TeamCreated
 from leaderboard.models import FactSheet, ImageRegions, JobState, Status
-
-
-class TeamCreate(BaseModel):
-    # runs of spaces collapse and ends are trimmed first: "a  b " is "a b", so no name looks like another
-    name: str = PField(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.\-]*$")
-
-    @field_validator("name", mode="before")
-    @classmethod
-    def _normalise(cls, value: object) -> object:
-        return " ".join(value.split()) if isinstance(value, str) else value
-
-
-class TeamCreated(BaseModel):
-    id: int
-    name: str
-    token: str
-    approved: bool = True
 
 
 class TeamPublic(BaseModel):

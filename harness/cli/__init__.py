@@ -1,1 +1,1 @@
-"""The offline command line (score, data, analyze, team, submit); see ``harness.cli.app``."""
+"""The offline command line (score, data, challenge, analyze); see ``harness.cli.app``."""

@@ -1,20 +1,21 @@
-"""The offline ``harness`` commands: scoring, data, analysis and the HTTP client.
+"""The offline ``harness`` commands: scoring, data, challenges, analysis.
 
-``python -m harness`` runs these alone; the installed ``harness`` script (``leaderboard.cli``)
-mounts them together with the service's commands (serve, worker, jobs, baselines).
+``python -m harness`` runs these alone; ``harness_client.cli`` adds the HTTP client (team,
+submit, data download) and the installed ``harness`` script (``leaderboard.cli``) mounts all of
+them together with the service's commands (serve, worker, jobs, baselines).
 """
 
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 
 import typer
 
 from harness import __version__
 from harness.cli.analyze import analyze
 from harness.cli.challenge import challenge_app
-from harness.cli.client import submit, team_app
-from harness.cli.data import data_app
+from harness.cli.data import build_data_app
 from harness.cli.score import score
 
 HELP = "Benchmark and leaderboard harness of the Reversed ISP challenge (sRGB -> RAW)."
@@ -52,8 +53,9 @@ def unabridged_help(app: typer.Typer) -> typer.Typer:
     return app
 
 
-def build_app() -> typer.Typer:
-    """A new Typer app holding the offline commands (callers may mount more on it)."""
+def build_app(data_commands: tuple[tuple[str, Callable], ...] = ()) -> typer.Typer:
+    """A new Typer app holding the offline commands (callers may mount more on it); ``data_commands``
+    are (name, function) pairs added to the ``data`` group after its own."""
     app = typer.Typer(
         name="harness",
         help=HELP,
@@ -74,10 +76,8 @@ def build_app() -> typer.Typer:
         """Benchmark and leaderboard harness of the Reversed ISP challenge (sRGB -> RAW)."""
 
     app.command("score")(score)
-    app.add_typer(data_app, name="data")
+    app.add_typer(build_data_app(*data_commands), name="data")
     app.add_typer(challenge_app, name="challenge")
-    app.add_typer(team_app, name="team")
-    app.command("submit")(submit)
     app.command("analyze")(analyze)
     return app
 

@@ -107,8 +107,8 @@ def create(
 
     Exit codes: 0 created, 1 the bundle has problems (nothing written), 2 usage.
     """
-    from harness.challenge.build import create_challenge
-    from harness.challenge.bundle import NAME_RE
+    from harness.bundles.build import create_challenge
+    from harness.bundles.bundle import NAME_RE
 
     if name is not None and not NAME_RE.match(name):
         typer.echo(f"Error: --name {name!r} must be 1-64 letters, digits, '-' or '_'", err=True)
@@ -181,7 +181,7 @@ def check(
 
     Exit codes: 0 ok, 1 problems (all listed), 2 usage (no such challenge).
     """
-    from harness.challenge.check import check_challenge
+    from harness.bundles.check import check_challenge
 
     root = _resolve(name, data_dir)
     with _progress(not json_out) as progress:
@@ -204,7 +204,7 @@ def list_(data_dir: DataDirOpt = None, json_out: JsonOpt = False) -> None:
 
     Exit codes: 0 ok, 1 a challenge.toml could not be read, 2 usage.
     """
-    from harness.challenge.check import list_challenges
+    from harness.bundles.check import list_challenges
 
     entries = list_challenges(_data_dir(data_dir))
     broken = any(e.error for e in entries)

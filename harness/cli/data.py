@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from harness.cli.client import ServerOpt
-
-data_app = typer.Typer(help="Make challenge data and render RAW files.", no_args_is_help=True)
+HELP = "Make challenge data and render RAW files."
 
 
-@data_app.command("synth")
 def synth(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write gt/ and preds/<kind>/ into.")],
     n_images: Annotated[int, typer.Option("--n", min=1, help="Number of images.")] = 6,
@@ -27,7 +25,6 @@ def synth(
         typer.echo(f"{name:8s} {d}")
 
 
-@data_app.command("demo")
 def demo(
     out: Annotated[
         Path | None,
@@ -71,7 +68,6 @@ def demo(
     typer.echo(f"wrote {path} ({n} files; sha256 of each in {manifest.name})")
 
 
-@data_app.command("predict-naive")
 def predict_naive(
     challenge: Annotated[
         Path,
@@ -111,7 +107,6 @@ def predict_naive(
     typer.echo(f"wrote {n} predictions to {out}")
 
 
-@data_app.command("render")
 def render(
     raw: Annotated[Path, typer.Argument(help="Packed RAW .npy (uint16, (h, w, 4), RGGB).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="PNG file to write.")],
@@ -132,29 +127,9 @@ def render(
     typer.echo(f"wrote {out} ({arr.shape[1] * 2}x{arr.shape[0] * 2})")
 
 
-@data_app.command("download")
-def download(
-    track: Annotated[str, typer.Option(help="Track name.")],
-    split: Annotated[str, typer.Option(help="Split name.")],
-    server: ServerOpt = "http://127.0.0.1:8000",
-    kind: Annotated[
-        str | None,
-        typer.Option(
-            help="inputs (a test split's RGB inputs), sample (a sample submission) or train (a training split's "
-            "pairs); default: train for a training split, else inputs."
-        ),
-    ] = None,
-    out: Annotated[
-        Path, typer.Option("--out", "-o", help="Folder for the zip; unpacked into OUT/<track>/<split>/.")
-    ] = Path("data"),
-    extract: Annotated[bool, typer.Option("--extract/--no-extract", help="Unpack the zip after checking it.")] = True,
-    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")] = False,
-) -> None:
-    """Download a split's data from a running service: resumes a partial download, checks the sha256 against
-    the server's listing, unpacks it. Exit codes: 0 ok, 1 refused, unreachable or a sha256 mismatch, 2 usage."""
-    from harness.cli.download import run_download
-
-    if kind is not None and kind not in ("inputs", "sample", "train"):
-        typer.echo(f"Error: --kind is inputs, sample or train, not {kind!r}", err=True)
-        raise typer.Exit(2)
-    raise typer.Exit(run_download(server, track, split, kind, out, extract=extract, json_out=json_out))
+def build_data_app(*more: tuple[str, Callable]) -> typer.Typer:
+    """A new ``data`` command group: the offline commands, then ``more`` (name, function) pairs."""
+    group = typer.Typer(help=HELP, no_args_is_help=True)
+    for name, command in (("synth", synth), ("demo", demo), ("predict-naive", predict_naive), ("render", render), *more):
+        group.command(name)(command)
+    return group

@@ -14,7 +14,7 @@ import ipaddress
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from harness.settings import Network
+from leaderboard.settings import Network
 
 FORWARDING = (b"x-forwarded-for", b"x-forwarded-proto", b"forwarded")
 SCHEMES = {"http", "https"}

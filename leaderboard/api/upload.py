@@ -9,49 +9,18 @@ body, and the partial file is removed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Literal
 
 from fastapi import HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from harness.errors import HarnessError
+from harness_client.schemas import FILE_FIELD, SubmissionForm
 from submissions.store import Partial, Received, UploadStore
 
 MAX_FIELDS = 32
 MAX_FIELD_BYTES = 16 << 10
-FILE_FIELD = "file"
-
-# one line of printable text: no control character (a newline or tab would forge rows in exports)
-SafeLine = Annotated[str, Field(max_length=64, pattern=r"^[^\x00-\x1f\x7f]*$")]
-
-
-class SubmissionForm(BaseModel):
-    """The text fields of an upload: where it goes and the team's fact sheet (self-reported)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    track: str = Field(max_length=64)
-    split: str = Field(max_length=64)
-    kind: Literal["predictions", "model"] = Field(
-        "predictions",
-        description="predictions: a zip of <image>.npy; model: an ONNX model (.onnx, or a zip with model.onnx, "
-        "its external data and manifest.toml) that the harness runs, measures and scores",
-    )
-    extra_data: bool = Field(False, description="ED: trained with extra data")
-    ensemble: bool = Field(False, description="ENS: ensemble or test-time augmentation")
-    full_resolution: bool = Field(False, description="FR: runs on full-resolution images")
-    params_m: float | None = Field(None, ge=0, le=1e6, allow_inf_nan=False, description="parameters, millions")
-    runtime_s: float | None = Field(None, ge=0, le=1e6, allow_inf_nan=False, description="runtime per image, s")
-    device: Literal["cpu", "gpu"] | None = None
-    description: str = Field("", max_length=4000)
-    input_size: SafeLine | None = Field(None, description="training/inference input size (Table 2)")
-    epochs: int | None = Field(None, ge=0, le=1_000_000, description="training epochs (Table 2)")
-    gpu: SafeLine | None = Field(None, description="hardware of the runtime figure (Table 2)")
-
-    def facts(self) -> dict:
-        return self.model_dump(exclude={"track", "split"})
 
 
 def openapi_body() -> dict:

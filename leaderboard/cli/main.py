@@ -1,10 +1,10 @@
-"""The ``harness`` console script: every command group mounted on the offline app."""
+"""The ``harness`` console script: every command group mounted on the participants' app (offline + client)."""
 
 from __future__ import annotations
 
 import typer
 
-from harness.cli.app import build_app
+from harness_client.cli import build_app
 from leaderboard.cli.baselines import baselines_app
 from leaderboard.cli.jobs import jobs_app, worker
 
@@ -40,8 +40,8 @@ def serve(
     """
     import uvicorn
 
-    from harness.settings import UnfitSetting, get_settings
     from leaderboard.app import create_app
+    from leaderboard.settings import UnfitSetting, get_settings
 
     settings = get_settings()
     if worker is not None:

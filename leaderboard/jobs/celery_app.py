@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from celery import Celery
 
-from harness.settings import Settings, broker_urls
+from leaderboard.settings import Settings, broker_urls
 
 CPU_QUEUE = "cpu"
 GPU_QUEUE = "gpu"

@@ -24,12 +24,12 @@ from sqlalchemy import delete, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from harness.settings import Settings
 from leaderboard.jobs import fairness
 from leaderboard.jobs.celery_app import CPU_QUEUE, TASK_FOR_KIND, is_embedded, make_celery
 from leaderboard.jobs.kinds import JobKind
 from leaderboard.jobs.overview import summary as job_summary
 from leaderboard.models import Job, JobState, WorkerBeat, utcnow
+from leaderboard.settings import Settings
 
 log = logging.getLogger("harness.jobs")
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 
-from harness.settings import Settings
+from leaderboard.settings import Settings
 
 log = logging.getLogger("harness.jobs")
 

@@ -19,12 +19,12 @@ from baselines.protocol import Measurement
 from baselines.runs import RunResult, load_model, needs_weights, pick_device, predict_split, train_method, weights_path
 from baselines.train import TrainResult
 from harness.scoring import score_directories
-from harness.settings import Settings
 from leaderboard.models import BaselineRun, Score, Status, Submission
 from leaderboard.services.challenge import Challenge
 from leaderboard.services.scoring import Scoring
 from leaderboard.services.submissions import Submissions
 from leaderboard.services.teams import Teams
+from leaderboard.settings import Settings
 
 
 def _zip_dir(folder: Path, into) -> None:

@@ -18,11 +18,11 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from harness.challenge.wall import model_wall_s
-from harness.settings import Settings
 from leaderboard.models import ModelRun, Status, Submission, utcnow
 from leaderboard.services.challenge import Challenge
 from leaderboard.services.problems import stored_problems, stored_warnings
 from leaderboard.services.scoring import ENDED, Scoring
+from leaderboard.settings import Settings
 from submissions.model import ModelErrorCode, ModelLimits, run_model
 from submissions.store import UploadStore, owner_tag
 

@@ -7,9 +7,9 @@ from functools import cached_property
 
 from baselines import reported
 from baselines.reported import ReferenceTable
-from harness.settings import Settings
 from leaderboard.schemas import MeasuredFigures, ReferenceBoard, ReferenceMeasured, ReferenceRow, TrackTable
 from leaderboard.services.challenge import Challenge
+from leaderboard.settings import Settings
 
 
 class Reference:

@@ -18,12 +18,12 @@ from harness import __version__
 from harness.metrics import get_profile
 from harness.npyio import ErrorCode, FileError
 from harness.scoring import score_directories
-from harness.settings import Settings
 from leaderboard.models import ImageScore, Score, Status, Submission, utcnow
 from leaderboard.services.challenge import Challenge
 from leaderboard.services.predictions import stored_predictions
 from leaderboard.services.problems import stored_problems, stored_warnings
 from leaderboard.services.splits import Splits
+from leaderboard.settings import Settings
 from submissions.intake import IntakeLimits, check_upload
 from submissions.store import UploadStore, owner_gone, owner_tag
 

@@ -10,7 +10,6 @@ from sqlmodel import Session, col, func, select
 
 from harness.challenge import SplitSpec
 from harness.errors import Forbidden, Invalid, LimitReached, NotFound
-from harness.settings import Settings
 from leaderboard.jobs.celery_app import GPU_QUEUE
 from leaderboard.jobs.queue import JobQueue
 from leaderboard.models import ImageScore, Job, JobState, ModelRun, Score, Status, Submission, Team, facts_of, utcnow
@@ -18,6 +17,7 @@ from leaderboard.schemas import ImageResult, ModelFigures, SplitScore, Submissio
 from leaderboard.services.challenge import Challenge
 from leaderboard.services.predictions import check_readable
 from leaderboard.services.splits import Splits
+from leaderboard.settings import Settings
 from submissions.store import Received, UploadStore
 
 ACTIVE = (Status.RECEIVED, Status.VALIDATING, Status.QUEUED, Status.SCORING)

@@ -9,9 +9,9 @@ from datetime import timedelta
 from sqlmodel import Session, col, func, select
 
 from harness.errors import Conflict, Forbidden, LimitReached, NotFound
-from harness.settings import Settings
 from leaderboard.models import Team, utcnow
 from leaderboard.schemas import TeamCreated
+from leaderboard.settings import Settings
 
 BASELINE_PREFIX = "baseline: "  # a colon never appears in a registered team's name
 

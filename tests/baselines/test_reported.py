@@ -116,9 +116,9 @@ def filled_copy(path):
 def test_the_leaderboard_shows_reported_rows_beside_the_measured_ones(data_dir, browser, tmp_path):
     from playwright.sync_api import expect
 
-    from harness.settings import Settings
     from leaderboard.context import build_context
     from leaderboard.db import make_engine
+    from leaderboard.settings import Settings
 
     chal = data_dir / "challenges" / "demo"
     spec = load_challenge(chal)

@@ -119,9 +119,9 @@ def test_train_run_record_and_show(data_dir):
 )
 def test_each_team_method_trains_runs_and_lands_on_the_leaderboard(name, track, data_dir):
     """End to end at tiny size on the CPU: train a step, run p20/test1, score, record, read it back."""
-    from harness.settings import Settings
     from leaderboard.context import build_context
     from leaderboard.db import make_engine
+    from leaderboard.settings import Settings
 
     settings = Settings(data_dir=data_dir, workers=1)
     engine = make_engine(f"sqlite:///{data_dir / 'harness.db'}")

@@ -12,10 +12,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from fastapi.responses import FileResponse
 
+from harness_client import routes
 from leaderboard.api.deps import CtxDep
 from leaderboard.services.data_models import TrackData
 
-router = APIRouter(prefix="/api/data", tags=["data"])
+router = APIRouter(prefix=routes.DATA, tags=["data"])
 
 KindPath = Annotated[
     str,
@@ -32,7 +33,7 @@ class ZipFile(FileResponse):
     chunk_size = 1 << 20
 
 
-@router.get("/{track}", response_model=TrackData)
+@router.get(routes.DATA_LISTING.path, response_model=TrackData)
 def listing(track: str, ctx: CtxDep) -> TrackData:
     """The splits a participant may see now (training, public test splits, hidden ones while open), with
     counts, sizes and, once built, each archive's size and sha256; and the exact submission format."""
@@ -40,7 +41,7 @@ def listing(track: str, ctx: CtxDep) -> TrackData:
 
 
 @router.api_route(
-    "/{track}/{split}/{kind}.zip",
+    routes.DATA_ARCHIVE.path,
     methods=["GET", "HEAD"],
     response_class=FileResponse,
     responses={

@@ -5,6 +5,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from harness.errors import Forbidden
+from harness_client import routes
 from leaderboard.api.deps import (
     AnySubmissionDep,
     CallerDep,
@@ -21,12 +22,12 @@ from leaderboard.models import Submission, Team
 from leaderboard.schemas import ImageResult, SubmissionAccepted, SubmissionPublic
 from submissions.store import Received
 
-router = APIRouter(prefix="/api/submissions", tags=["submissions"])
+router = APIRouter(prefix=routes.SUBMISSIONS, tags=["submissions"])
 
 LISTED_ERRORS = 3  # per submission in listings; GET /api/submissions/{id} has the stored ones (n_errors: all)
 
 
-@router.post("", status_code=202, response_model=SubmissionAccepted, openapi_extra={"requestBody": openapi_body()})
+@router.post(routes.SUBMIT.path, status_code=202, response_model=SubmissionAccepted, openapi_extra={"requestBody": openapi_body()})
 async def create_submission(request: Request, ctx: CtxDep, team: TeamDep) -> SubmissionAccepted:
     """Upload predictions (multipart: `file` = zip of <image>.npy and readme.txt, `track`, `split`, fact sheet).
 
@@ -59,7 +60,7 @@ def list_submissions(ctx: CtxDep, session: SessionDep, caller: MemberDep) -> lis
     return [ctx.submissions.public(session, s, caller.organiser, max_errors=LISTED_ERRORS) for s in subs]
 
 
-@router.get("/{submission_id}", response_model=SubmissionPublic)
+@router.get(routes.SUBMISSION.path, response_model=SubmissionPublic)
 def get_submission(sub: OwnSubmissionDep, ctx: CtxDep, session: SessionDep, caller: CallerDep) -> SubmissionPublic:
     return ctx.submissions.public(session, sub, caller.organiser)
 

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from harness_client import routes
 from leaderboard.api.deps import CtxDep, SessionDep, TeamDep, client_address
 from leaderboard.schemas import TeamCreate, TeamCreated, TeamPublic
 
-router = APIRouter(prefix="/api/teams", tags=["teams"])
+router = APIRouter(prefix=routes.TEAMS, tags=["teams"])
 
 
-@router.post("", status_code=201, response_model=TeamCreated)
+@router.post(routes.REGISTER_TEAM.path, status_code=201, response_model=TeamCreated)
 def register_team(body: TeamCreate, request: Request, ctx: CtxDep, session: SessionDep) -> TeamCreated:
     """Register a team; the token in the answer is shown once and authorises its submissions.
 

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from harness.challenge.build import create_challenge
+from harness.bundles.build import create_challenge
 from harness.cli.app import app
 from tests.harness.challenge.conftest import AimBundle, make_aim_bundle, npy_bytes, png_bytes
 from tests.support import snapshot

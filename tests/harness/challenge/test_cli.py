@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from harness.bundles.build import create_challenge
+from harness.bundles.check import check_challenge
 from harness.challenge import ChallengeLayout, load_challenge
-from harness.challenge.build import create_challenge
-from harness.challenge.check import check_challenge
 from harness.cli.app import app
 from harness.npyio import read_raw
 

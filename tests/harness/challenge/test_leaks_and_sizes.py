@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from harness.challenge.build import create_challenge
+from harness.bundles.build import create_challenge
 from harness.cli.app import app
 from tests.harness.challenge.conftest import AimBundle, make_aim_bundle, png_bytes
 from tests.harness.challenge.test_bad_bundles import _zip, create_fails

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.settings import Settings
+from harness.settings import LibrarySettings as Settings
 from harness.sim.sources import (
     CAPTURES,
     DEFAULT_ROOT,

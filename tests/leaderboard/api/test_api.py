@@ -202,11 +202,11 @@ def test_html_pages(server, data_dir):
 
 
 def test_cli_client_team_and_submit(server, data_dir, tmp_path):
-    """`harness team create` and `harness submit --wait` against the running service."""
+    """`harness team create` and `harness submit --wait` against the running service (the client run alone)."""
 
     def run(*a):
         return subprocess.run(
-            [sys.executable, "-m", "harness", *map(str, a)], capture_output=True, text=True, timeout=120
+            [sys.executable, "-m", "harness_client", *map(str, a)], capture_output=True, text=True, timeout=120
         )
 
     created = run("team", "create", "cli-team", "--server", server, "--quiet")

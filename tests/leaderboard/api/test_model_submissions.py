@@ -18,7 +18,7 @@ from harness.challenge import load_challenge, save_challenge
 from leaderboard.launch import start_server, stop_server
 from tests.support import build_rgb_challenge, team, wait
 
-ORG = "model-organiser-token-of-the-tests-0123"
+ORG = "model-organiser-token-of-the-test-service"  # at least 32 characters, or the service refuses to start
 
 
 def env_for(data: Path) -> dict[str, str]:
@@ -36,7 +36,7 @@ def env_for(data: Path) -> dict[str, str]:
 
 def cli(env, *args) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "harness", *map(str, args)], env=env, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "leaderboard", *map(str, args)], env=env, capture_output=True, text=True, timeout=600
     )
 
 

@@ -14,8 +14,8 @@ import sys
 import httpx
 import pytest
 
-from harness.settings import MIN_ORGANIZER_TOKEN, Settings, UnfitSetting, check_service
 from leaderboard.launch import free_port, start_server, stop_server
+from leaderboard.settings import MIN_ORGANIZER_TOKEN, Settings, UnfitSetting, check_service
 from tests.support import ORG, build_tiny_challenge
 
 ORG_H = {"Authorization": f"Bearer {ORG}"}

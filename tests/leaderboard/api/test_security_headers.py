@@ -17,10 +17,10 @@ import pytest
 import uvicorn
 from markdown_it import MarkdownIt
 
-from harness.settings import Settings
 from leaderboard.api.middleware import CSP, CSP_OTHER
 from leaderboard.app import create_app
 from leaderboard.launch import free_port, start_server, stop_server
+from leaderboard.settings import Settings
 from tests.support import ORG, build_tiny_challenge, make_zip, submit, team, wait
 
 ORG_H = {"Authorization": f"Bearer {ORG}"}

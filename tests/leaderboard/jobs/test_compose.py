@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import re
 import shlex
+import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
 from typer.testing import CliRunner
 
-from harness.settings import Settings
 from leaderboard.cli.main import app
+from leaderboard.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -114,7 +115,10 @@ def test_dockerfile_installs_pinned_torch_first_and_every_package():
     text = (ROOT / "Dockerfile").read_text()
     torch_at = text.index('pip install "torch==2.13.0"')
     assert torch_at < text.index("RUN pip install .")
-    for package in ("harness", "submissions", "baselines", "leaderboard"):
+    find = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    packages = [pattern.rstrip("*") for pattern in find["include"]]
+    assert {"harness", "harness_client", "submissions", "baselines", "leaderboard"} <= set(packages)
+    for package in packages:
         assert re.search(rf"^COPY {package} {package}$", text, re.M), package
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert ".venv" in ignored and "var" in ignored

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from harness.settings import Settings
 from leaderboard.context import Context, build_context
 from leaderboard.db import make_engine
 from leaderboard.jobs.runner import run_job
 from leaderboard.models import Job, JobState, Score, Status, Submission, Team, utcnow
+from leaderboard.settings import Settings
 from tests.support import build_tiny_challenge, drop_postgres, make_zip, postgres_url
 
 

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from harness.settings import Settings
 from leaderboard.context import Context, build_context
 from leaderboard.db import make_engine
 from leaderboard.jobs import fairness
 from leaderboard.models import Job, JobState, Team
+from leaderboard.settings import Settings
 from tests.support import build_tiny_challenge, drop_postgres, postgres_url
 
 

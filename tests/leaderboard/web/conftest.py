@@ -21,7 +21,7 @@ from leaderboard.launch import start_server, stop_server
 from tests.harness.challenge.conftest import AimBundle, make_aim_bundle
 from tests.support import env_for
 
-ORG = "data-organiser-token-of-the-tests-0123456"
+ORG = "data-organiser-token-of-the-test-service"  # at least 32 characters, or the service refuses to start
 NAME = "aim2022"
 
 S7_TEST1 = 'primary_metric = "psnr"\nopens = 2022-07-01T00:00:00Z\ncloses = 2022-08-01T00:00:00Z'

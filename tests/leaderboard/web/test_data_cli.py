@@ -11,7 +11,7 @@ import json
 import httpx
 from typer.testing import CliRunner
 
-from harness.cli.app import app
+from harness_client.cli import app
 from tests.leaderboard.web.test_data_downloads import archive_of, ready_listing
 
 runner = CliRunner()

@@ -80,9 +80,9 @@ def site(tmp_path_factory):
     for s in spec.track("p20").test_splits:  # like the demo: P20 is ranked by SSIM
         s.primary_metric = "ssim"
     save_challenge(spec, chal)
-    from harness.settings import Settings
     from leaderboard.context import build_context
     from leaderboard.db import make_engine
+    from leaderboard.settings import Settings
 
     engine = make_engine(f"sqlite:///{data / 'harness.db'}")
     try:

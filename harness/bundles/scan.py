@@ -5,7 +5,7 @@ one folder may hold both. Each RAW is read with the header-first validator of
 :mod:`harness.npyio` (never unpickled): uint16, ``(h, w, 4)``, values within the normaliser.
 Each input is decoded in full (not only its header) and must be 8-bit RGB, twice its RAW's size;
 before that its file size is held against its pixel count, and after it the bytes that follow its
-image are counted (:mod:`~harness.challenge.rgbfile`).
+image are counted (:mod:`~harness.bundles.rgbfile`).
 The files of one set (a split's patches, or its whole images) share one size.
 """
 
@@ -19,9 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.bundles.problems import Code, Labeller, Problem, from_npy, problem
+from harness.bundles.rgbfile import TRAILING_ALLOWANCE, image_end, size_bound
 from harness.challenge.layout import RGB_SUFFIXES
-from harness.challenge.problems import Code, Labeller, Problem, from_npy, problem
-from harness.challenge.rgbfile import TRAILING_ALLOWANCE, image_end, size_bound
 from harness.npyio import NpyError, read_raw
 
 STEM_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")

@@ -1,4 +1,4 @@
-"""The download client alone (harness/cli/download.py), against a fake server: resuming with Range and
+"""The download client alone (harness_client/download.py), against a fake server: resuming with Range and
 If-Range, starting over when the archive changed, refusing odd answers, and unpacking safely."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import zipfile
 import httpx
 import pytest
 
-from harness.cli.download import FetchError, discard, fetch, unpack
+from harness_client.download import FetchError, discard, fetch, unpack
 
 BODY = bytes(range(256)) * 1000
 ETAG = '"v1"'

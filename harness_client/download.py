@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from harness_client import routes
+
 CHUNK = 1 << 20
 
 
@@ -188,12 +190,12 @@ def run_download(
 
     try:
         with httpx.Client(timeout=httpx.Timeout(60.0, read=1800.0)) as client:
-            resp = client.get(f"{base}/api/data/{track}")
+            resp = client.get(routes.DATA_LISTING.url(base, track=track))
             if resp.status_code != 200:
                 return done(1, f"{resp.status_code}: {_detail(resp)}")
             entry, kind = _entry(resp.json(), split, kind)
             report["kind"] = kind
-            url = f"{base}/api/data/{track}/{split}/{kind}.zip"
+            url = routes.DATA_ARCHIVE.url(base, track=track, split=split, kind=kind)
             if entry is None:  # the server says why (404 unknown, 403 not open or closed)
                 with client.stream("GET", url) as probe:
                     reason = "not listed"
@@ -219,7 +221,7 @@ def run_download(
 
                     got = fetch(client, url, dest, etag=etag, on_progress=tick)
             if expected is None:  # built by this very request: the listing knows its sha256 now
-                entry, _ = _entry(client.get(f"{base}/api/data/{track}").json(), split, kind)
+                entry, _ = _entry(client.get(routes.DATA_LISTING.url(base, track=track)).json(), split, kind)
                 expected = entry["sha256"] if entry else None
     except httpx.ConnectError as exc:
         return done(1, f"cannot reach {server}: {exc}")

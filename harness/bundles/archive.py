@@ -17,8 +17,8 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from harness.challenge.problems import Code, Problem, problem
-from harness.challenge.rgbfile import oversized
+from harness.bundles.problems import Code, Problem, problem
+from harness.bundles.rgbfile import oversized
 from harness.challenge.spec import FILENAME
 from harness.zipnames import unsafe_member_name
 

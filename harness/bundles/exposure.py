@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.challenge.problems import Code, Problem, problem
+from harness.bundles.problems import Code, Problem, problem
 
 ADVICE = "keep ground truth in a folder of its own, outside every input and training folder"
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.bundles.problems import Code, Labeller, Problem, problem
+from harness.bundles.scan import SetScan
 from harness.challenge.grid import grid_of
-from harness.challenge.problems import Code, Labeller, Problem, problem
-from harness.challenge.scan import SetScan
 
 
 @dataclass

@@ -1,8 +1,8 @@
 """``harness challenge create``: check a bundle completely, then lay out its challenge.
 
 Every file is checked before anything is written, and every problem is reported together
-(:mod:`~harness.challenge.scan`, :mod:`~harness.challenge.measure`,
-:mod:`~harness.challenge.grid`, :mod:`~harness.challenge.exposure`: no test split's ground truth
+(:mod:`~harness.bundles.scan`, :mod:`~harness.bundles.measure`,
+:mod:`~harness.challenge.grid`, :mod:`~harness.bundles.exposure`: no test split's ground truth
 in or under a folder teams are handed). Only a bundle without problems is laid out, into a staging
 folder beside the target (``DATA_DIR/challenges/.NAME.*.partial``) renamed into place at the
 end; on any problem the staging folder is removed and nothing is left behind.
@@ -19,15 +19,15 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from harness import __version__
-from harness.challenge.bundle import NAME_RE, parse_bundle
-from harness.challenge.grid import cut
+from harness.bundles.bundle import NAME_RE, parse_bundle
+from harness.bundles.patches import cut
+from harness.bundles.place import Placer, manifest_lines, private_dir, write_manifest
+from harness.bundles.problems import Code, Problem, problem
+from harness.bundles.scan import Pair
+from harness.bundles.source import gt_in_public, open_source, resolve_folders, shared_folders
+from harness.bundles.validate import Progress, TrackSummary, linked_ground_truth, ticker, validate_bundle
 from harness.challenge.layout import ChallengeLayout, SplitLayout
-from harness.challenge.place import Placer, manifest_lines, private_dir, write_manifest
-from harness.challenge.problems import Code, Problem, problem
-from harness.challenge.scan import Pair
-from harness.challenge.source import gt_in_public, open_source, resolve_folders, shared_folders
 from harness.challenge.spec import ChallengeSpec, TrackSpec, save_challenge
-from harness.challenge.validate import Progress, TrackSummary, linked_ground_truth, ticker, validate_bundle
 
 
 class CreateReport(BaseModel):

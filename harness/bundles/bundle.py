@@ -38,8 +38,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from harness.bundles.problems import Code, Problem, problem
 from harness.challenge.isp import IspConfig
-from harness.challenge.problems import Code, Problem, problem
 from harness.challenge.spec import FILENAME, Misalignment, SplitSpec
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")  # names of challenges, tracks, splits: folder names

@@ -1,8 +1,8 @@
 """Validating a bundle's data: every split's pairs, then each track's numbers, all problems together.
 
 :func:`validate_bundle` lists and checks the pairs of every split
-(:mod:`~harness.challenge.scan`), measures each track against what ``challenge.toml`` states
-(:mod:`~harness.challenge.measure`), checks given full-resolution patches against their images
+(:mod:`~harness.bundles.scan`), measures each track against what ``challenge.toml`` states
+(:mod:`~harness.bundles.measure`), checks given full-resolution patches against their images
 (:mod:`~harness.challenge.grid`) and builds the :class:`~harness.challenge.spec.TrackSpec` of
 each track. Nothing is written.
 """
@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ValidationError
 
-from harness.challenge.bundle import Bundle, BundleTrack
-from harness.challenge.exposure import gt_files_public
-from harness.challenge.grid import check_patches
+from harness.bundles.bundle import Bundle, BundleTrack
+from harness.bundles.exposure import gt_files_public
+from harness.bundles.measure import SplitScans, TrackFacts, measure_track
+from harness.bundles.patches import check_patches
+from harness.bundles.problems import Code, Problem, problem
+from harness.bundles.scan import check_pairs, list_pairs
+from harness.bundles.source import Source
 from harness.challenge.isp import IspConfig
-from harness.challenge.measure import SplitScans, TrackFacts, measure_track
-from harness.challenge.problems import Code, Problem, problem
-from harness.challenge.scan import check_pairs, list_pairs
-from harness.challenge.source import Source
 from harness.challenge.spec import TrackSpec
 
 Progress = Callable[[str, int, int | None], None]  # (stage, done, total)

@@ -19,15 +19,15 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from harness import __version__
-from harness.challenge.exposure import Folder, gt_files_public, gt_in_public_folders
-from harness.challenge.grid import check_patches
+from harness.bundles.exposure import Folder, gt_files_public, gt_in_public_folders
+from harness.bundles.measure import SplitScans, measure_track
+from harness.bundles.patches import check_patches
+from harness.bundles.place import read_manifest, sha256_file
+from harness.bundles.problems import Code, Labeller, Problem, problem
+from harness.bundles.scan import check_pairs, list_pairs
+from harness.bundles.validate import Progress, ticker
 from harness.challenge.layout import ChallengeLayout, SplitLayout
-from harness.challenge.measure import SplitScans, measure_track
-from harness.challenge.place import read_manifest, sha256_file
-from harness.challenge.problems import Code, Labeller, Problem, problem
-from harness.challenge.scan import check_pairs, list_pairs
 from harness.challenge.spec import FILENAME, ChallengeSpec, TrackSpec, load_challenge
-from harness.challenge.validate import Progress, ticker
 
 
 class CheckReport(BaseModel):

@@ -1,4 +1,4 @@
-"""Client commands for participants: register a team, submit predictions to a running service."""
+"""Client commands for participants: register a team, submit predictions, download a split's data."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from harness_client import routes
+from harness_client.schemas import FILE_FIELD, TeamCreate, form_fields
 
 team_app = typer.Typer(help="Teams on a running leaderboard service.", no_args_is_help=True)
 
@@ -39,7 +42,8 @@ def team_create(
     import httpx
 
     try:
-        resp = httpx.post(f"{server.rstrip('/')}/api/teams", json={"name": name}, timeout=30)
+        body = TeamCreate.model_construct(name=name).model_dump()  # the service normalises and judges the name
+        resp = httpx.post(routes.REGISTER_TEAM.url(server), json=body, timeout=30)
     except httpx.HTTPError as exc:
         _fail(f"cannot reach {server}: {exc}")
     if resp.status_code != 201:
@@ -119,36 +123,32 @@ def submit(
         _fail("give either a prediction folder/zip or --model")
     base = server.rstrip("/")
     headers = {"Authorization": f"Bearer {token}"}
-    data = {
-        "track": track,
-        "split": split,
-        "extra_data": str(extra_data),
-        "ensemble": str(ensemble),
-        "full_resolution": str(full_resolution),
-        "description": description,
-    }
-    for key, value in (
-        ("params_m", params_m),
-        ("runtime_s", runtime_s),
-        ("device", device),
-        ("input_size", input_size),
-        ("epochs", epochs),
-        ("gpu", gpu),
-    ):
-        if value is not None:
-            data[key] = str(value)
+    data = form_fields(
+        track=track,
+        split=split,
+        kind="model" if model is not None else None,
+        extra_data=extra_data,
+        ensemble=ensemble,
+        full_resolution=full_resolution,
+        description=description,
+        params_m=params_m,
+        runtime_s=runtime_s,
+        device=device,
+        input_size=input_size,
+        epochs=epochs,
+        gpu=gpu,
+    )
     if model is not None:
         name, blob = model_upload(model, manifest, external or [])
         upload = (name, blob, "application/octet-stream")
-        data["kind"] = "model"
     else:
         upload = ("predictions.zip", zip_predictions(predictions), "application/zip")
     try:
         resp = httpx.post(
-            f"{base}/api/submissions",
+            routes.SUBMIT.url(base),
             headers=headers,
             data=data,
-            files={"file": upload},
+            files={FILE_FIELD: upload},
             timeout=600,
         )
     except httpx.HTTPError as exc:
@@ -159,7 +159,7 @@ def submit(
     doc = sub
     while wait and doc["status"] not in ("scored", "failed"):
         time.sleep(0.3)
-        doc = httpx.get(f"{base}/api/submissions/{sub['id']}", headers=headers, timeout=30).json()
+        doc = httpx.get(routes.SUBMISSION.url(base, submission_id=sub["id"]), headers=headers, timeout=30).json()
     if json_out:
         sys.stdout.write(json.dumps(doc) + "\n")
     else:
@@ -174,3 +174,30 @@ def submit(
         for e in doc.get("errors", []):
             typer.echo(f"  {e['code']}: {e['message']}")
     raise typer.Exit(1 if doc["status"] == "failed" else 0)
+
+
+def download(
+    track: Annotated[str, typer.Option(help="Track name.")],
+    split: Annotated[str, typer.Option(help="Split name.")],
+    server: ServerOpt = "http://127.0.0.1:8000",
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            help="inputs (a test split's RGB inputs), sample (a sample submission) or train (a training split's "
+            "pairs); default: train for a training split, else inputs."
+        ),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for the zip; unpacked into OUT/<track>/<split>/.")
+    ] = Path("data"),
+    extract: Annotated[bool, typer.Option("--extract/--no-extract", help="Unpack the zip after checking it.")] = True,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")] = False,
+) -> None:
+    """Download a split's data from a running service: resumes a partial download, checks the sha256 against
+    the server's listing, unpacks it. Exit codes: 0 ok, 1 refused, unreachable or a sha256 mismatch, 2 usage."""
+    from harness_client.download import run_download
+
+    if kind is not None and kind not in ("inputs", "sample", "train"):
+        typer.echo(f"Error: --kind is inputs, sample or train, not {kind!r}", err=True)
+        raise typer.Exit(2)
+    raise typer.Exit(run_download(server, track, split, kind, out, extract=extract, json_out=json_out))

@@ -1,0 +1,3 @@
+from harness_client.cli import app
+
+app()
