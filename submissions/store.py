@@ -185,11 +185,3 @@ class UploadStore:
             raise
         final.chmod(0o444)
         return final
-
-    @staticmethod
-    def sha256(path: Path) -> str:
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            while chunk := f.read(CHUNK):
-                h.update(chunk)
-        return h.hexdigest()

@@ -15,6 +15,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from harness import __version__
+from harness.hashing import file_sha256
 from harness.metrics import get_profile
 from harness.npyio import ErrorCode, FileError
 from harness.scoring import score_directories
@@ -128,7 +129,7 @@ class Scoring:
     def _validate_and_score(
         self, session: Session, sub_id: int, track: str, split: str, upload: Path, sha: str, work: Path
     ) -> Status:
-        if self.store.sha256(upload) != sha:
+        if file_sha256(upload) != sha:
             err = FileError(
                 file=upload.name, code=ErrorCode.UNREADABLE, message=f"{upload.name}: stored bytes changed since upload"
             )
