@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 
+from harness.predictions import write_predictions
+
 team_app = typer.Typer(help="Teams on a running leaderboard service.", no_args_is_help=True)
 
 ServerOpt = Annotated[str, typer.Option("--server", envvar="HARNESS_SERVER", help="Base URL of the service.")]
@@ -53,10 +55,7 @@ def zip_predictions(path: Path) -> bytes:
     if path.is_file():
         return path.read_bytes()
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for p in sorted(path.iterdir()):
-            if p.is_file() and (p.suffix.lower() == ".npy" or p.name.lower() == "readme.txt"):
-                zf.write(p, arcname=p.name)
+    write_predictions(path, buf, compression=zipfile.ZIP_DEFLATED)
     return buf.getvalue()
 
 

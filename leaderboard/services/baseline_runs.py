@@ -9,7 +9,6 @@ as every submission (no second job).
 from __future__ import annotations
 
 import tempfile
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,13 +24,6 @@ from leaderboard.services.challenge import Challenge
 from leaderboard.services.scoring import Scoring
 from leaderboard.services.submissions import Submissions
 from leaderboard.services.teams import Teams
-
-
-def _zip_dir(folder: Path, into) -> None:
-    with zipfile.ZipFile(into, "w", zipfile.ZIP_STORED) as zf:
-        for p in sorted(folder.iterdir()):
-            zf.write(p, p.name)
-    into.seek(0)
 
 
 class BaselineRuns:
@@ -190,15 +182,14 @@ class BaselineRuns:
                 )
             )
 
-        with Session(self.engine) as session, tempfile.SpooledTemporaryFile(max_size=64 << 20) as buf:
-            _zip_dir(preds, buf)
+        with Session(self.engine) as session, self.submissions.store.received_predictions(preds) as received:
             team = self.teams.baseline_team(session, card.name)
             sub = self.submissions.keep(
                 session,
                 team,
                 track,
                 split,
-                buf,
+                received,
                 {**facts, "description": card.title},
                 before_commit=add_run,
                 job=False,

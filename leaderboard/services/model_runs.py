@@ -7,11 +7,9 @@ the submission ends ``failed`` with the reason, or with a measured ``ModelRun`` 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import shutil
 import tempfile
-import zipfile
 from pathlib import Path
 
 from sqlalchemy import update
@@ -38,21 +36,6 @@ CHARGED = frozenset(
         ModelErrorCode.FILE_SIZE_LIMIT,
     )
 )
-
-
-def _zip_predictions(folder: Path, out: Path) -> str:
-    """Zip the predictions (stored, flat) and return the zip's sha256."""
-    tmp = out.with_suffix(".partial")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as zf:
-        for p in sorted(folder.iterdir()):
-            zf.write(p, p.name)
-    tmp.replace(out)
-    out.chmod(0o444)
-    h = hashlib.sha256()
-    with open(out, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 class ModelRuns:
@@ -108,7 +91,7 @@ class ModelRuns:
             if not report.ok:
                 self._failed(submission_id, report)
                 return Status.FAILED
-            sha = _zip_predictions(work / "preds", self.store.predictions_path(submission_id))
+            sha = self.store.keep_predictions(submission_id, work / "preds")
             with Session(self.engine) as session:
                 session.add(
                     ModelRun(

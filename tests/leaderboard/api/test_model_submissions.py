@@ -18,7 +18,7 @@ from harness.challenge import load_challenge, save_challenge
 from leaderboard.launch import start_server, stop_server
 from tests.support import build_rgb_challenge, team, wait
 
-ORG = "model-org"
+ORG = "model-organiser-token-of-the-test-service"
 
 
 def env_for(data: Path) -> dict[str, str]:
