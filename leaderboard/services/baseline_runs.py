@@ -19,7 +19,7 @@ from baselines.runs import RunResult, load_model, needs_weights, pick_device, pr
 from baselines.train import TrainResult
 from harness.scoring import score_directories
 from harness.settings import Settings
-from leaderboard.models import BaselineRun, Score, Status, Submission
+from leaderboard.models import Run, Score, Status, Submission
 from leaderboard.services.challenge import Challenge
 from leaderboard.services.scoring import Scoring
 from leaderboard.services.submissions import Submissions
@@ -156,12 +156,11 @@ class BaselineRuns:
 
         def add_run(session: Session, sub: Submission) -> None:
             session.add(
-                BaselineRun(
+                Run(
                     submission_id=sub.id,
+                    kind="baseline",
                     method=card.name,
-                    track=track,
-                    split=split,
-                    mode=mode,
+                    inputs=mode,
                     weights_sha256=digest,
                     train_steps=steps,
                     device=m.device,

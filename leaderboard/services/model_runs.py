@@ -2,7 +2,7 @@
 baselines' protocol, keeps its predictions like an upload, and scores them by the same path.
 
 The model runs in a child process with limits (``submissions.model``); whatever the model does,
-the submission ends ``failed`` with the reason, or with a measured ``ModelRun`` row and scores.
+the submission ends ``failed`` with the reason, or with a measured ``Run`` row (kind model) and scores.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from harness.challenge.wall import model_wall_s
 from harness.settings import Settings
-from leaderboard.models import ModelRun, Status, Submission, utcnow
+from leaderboard.models import Run, Status, Submission, utcnow
 from leaderboard.services.challenge import Challenge
 from leaderboard.services.problems import stored_problems, stored_warnings
 from leaderboard.services.scoring import ENDED, Scoring
@@ -94,8 +94,9 @@ class ModelRuns:
             sha = self.store.keep_predictions(submission_id, work / "preds")
             with Session(self.engine) as session:
                 session.add(
-                    ModelRun(
+                    Run(
                         submission_id=submission_id,
+                        kind="model",
                         inputs=report.inputs,
                         params=report.params or 0,
                         params_constant=report.params_constant or 0,
@@ -118,7 +119,7 @@ class ModelRuns:
         return self.scoring.process(submission_id)
 
     def _has_run(self, session: Session, submission_id: int) -> bool:
-        return session.exec(select(ModelRun.id).where(ModelRun.submission_id == submission_id)).first() is not None
+        return session.exec(select(Run.id).where(Run.submission_id == submission_id)).first() is not None
 
     def _failed(self, submission_id: int, report) -> None:
         errors = [e.model_dump(mode="json") for e in report.errors] or [

@@ -13,7 +13,7 @@ from harness.errors import Forbidden, Invalid, LimitReached, NotFound
 from harness.settings import Settings
 from leaderboard.jobs.celery_app import GPU_QUEUE
 from leaderboard.jobs.queue import JobQueue
-from leaderboard.models import ImageScore, Job, JobState, ModelRun, Score, Status, Submission, Team, facts_of, utcnow
+from leaderboard.models import ImageScore, Job, JobState, Run, Score, Status, Submission, Team, facts_of, utcnow
 from leaderboard.schemas import ImageResult, ModelFigures, SplitScore, SubmissionPublic
 from leaderboard.services.challenge import Challenge
 from leaderboard.services.predictions import check_readable
@@ -210,7 +210,7 @@ class Submissions:
 
     @staticmethod
     def model_figures(session: Session, submission_id: int) -> ModelFigures | None:
-        run = session.exec(select(ModelRun).where(ModelRun.submission_id == submission_id)).first()
+        run = session.exec(select(Run).where(Run.submission_id == submission_id, Run.kind == "model")).first()
         return ModelFigures.model_validate(run, from_attributes=True) if run else None
 
     def image_results(self, session: Session, sub: Submission, organiser: bool) -> list[ImageResult]:
