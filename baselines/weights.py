@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import struct
 import tempfile
 from pathlib import Path
+
+from harness.hashing import file_sha256, write_sidecar
 
 PICKLE_HINT = (
     "a pickled checkpoint (torch.save / pickle) is refused: it can run code when loaded; convert it to safetensors"
@@ -16,14 +17,6 @@ PICKLE_HINT = (
 
 class WeightsError(ValueError):
     pass
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _not_safetensors(path: Path, head: bytes, why: str) -> WeightsError:
@@ -96,8 +89,8 @@ def save_weights(model, path: Path, metadata: dict[str, str]) -> str:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    digest = sha256_of(path)
-    path.with_name(path.name + ".sha256").write_text(f"{digest}  {path.name}\n")
+    digest = file_sha256(path)
+    write_sidecar(path, digest)
     return digest
 
 
@@ -109,7 +102,7 @@ def load_weights(model, path: Path, *, expected_sha256: str | None = None) -> tu
     if not path.exists():
         raise WeightsError(f"{path}: no such weights file")
     metadata = check_safetensors(path)
-    digest = sha256_of(path)
+    digest = file_sha256(path)
     if expected_sha256 and digest != expected_sha256:
         raise WeightsError(f"{path.name}: sha256 {digest[:12]}... differs from the recorded {expected_sha256[:12]}...")
     state = load_file(str(path))  # the safetensors reader: tensors only, nothing executable

@@ -2,7 +2,7 @@
 
 The header is parsed and checked (magic, version, size, dtype, shape, file length) before a
 single data byte is read; arrays are read with ``numpy.fromfile`` and never unpickled. Every
-problem becomes a :class:`FileError` with a stable machine-readable code, so callers can list
+problem becomes a :class:`~harness.problems.Problem` with a stable machine-readable code, so callers can list
 all problems of all files at once.
 """
 
@@ -17,9 +17,9 @@ from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel
 
 from harness.names import shown_name
+from harness.problems import Problem
 
 MAGIC = b"\x93NUMPY"
 MAX_HEADER_BYTES = 65536
@@ -63,18 +63,10 @@ class ErrorCode(StrEnum):
     INFRASTRUCTURE = "infrastructure"
 
 
-class FileError(BaseModel):
-    """One problem with one file."""
-
-    file: str
-    code: ErrorCode
-    message: str
-
-
 class NpyError(Exception):
     """Raised by the readers below; carries every problem found in the file."""
 
-    def __init__(self, errors: list[FileError]) -> None:
+    def __init__(self, errors: list[Problem]) -> None:
         super().__init__("; ".join(e.message for e in errors))
         self.errors = errors
 
@@ -94,8 +86,8 @@ class NpyHeader:
         return math.prod(self.shape) * self.dtype.itemsize
 
 
-def _err(path: Path | str, code: ErrorCode, message: str) -> FileError:
-    return FileError(file=str(path), code=code, message=f"{shown_name(Path(path).name)}: {message}")
+def _err(path: Path | str, code: ErrorCode, message: str) -> Problem:
+    return Problem(file=str(path), code=code, message=f"{shown_name(Path(path).name)}: {message}")
 
 
 def read_header(path: Path) -> NpyHeader:
@@ -202,7 +194,7 @@ def read_raw(
     uint16 array. Raises :class:`NpyError` listing every problem found.
     """
     header = read_header(path)
-    errors: list[FileError] = []
+    errors: list[Problem] = []
     dtype = header.dtype
     is_u16 = dtype.kind == "u" and dtype.itemsize == 2 and dtype.fields is None
     if not is_u16:

@@ -11,7 +11,8 @@ import re
 from pathlib import Path
 
 from harness.names import shown_name
-from harness.npyio import ErrorCode, FileError
+from harness.npyio import ErrorCode
+from harness.problems import Problem
 
 README_NAME = "readme.txt"
 IGNORED_NAMES = {"__MACOSX", "Thumbs.db", "desktop.ini"}
@@ -26,11 +27,11 @@ def _visible(p: Path) -> bool:
     return not p.name.startswith(".") and p.name not in IGNORED_NAMES
 
 
-def list_ground_truth(gt_dir: Path) -> tuple[dict[str, Path], list[FileError]]:
+def list_ground_truth(gt_dir: Path) -> tuple[dict[str, Path], list[Problem]]:
     """Stems of the ground-truth set, in natural order."""
     if not gt_dir.is_dir():
         return {}, [
-            FileError(
+            Problem(
                 file=str(gt_dir),
                 code=ErrorCode.NOT_A_DIRECTORY,
                 message=f"{gt_dir}: ground-truth folder does not exist",
@@ -42,20 +43,20 @@ def list_ground_truth(gt_dir: Path) -> tuple[dict[str, Path], list[FileError]]:
     )
     if not files:
         return {}, [
-            FileError(file=str(gt_dir), code=ErrorCode.EMPTY_SET, message=f"{gt_dir}: no .npy ground-truth files")
+            Problem(file=str(gt_dir), code=ErrorCode.EMPTY_SET, message=f"{gt_dir}: no .npy ground-truth files")
         ]
     return {p.stem: p for p in files}, []
 
 
-def pair_files(pred_dir: Path, gt: dict[str, Path]) -> tuple[dict[str, Path], Path | None, list[FileError]]:
+def pair_files(pred_dir: Path, gt: dict[str, Path]) -> tuple[dict[str, Path], Path | None, list[Problem]]:
     """Match prediction files to ground-truth stems; report missing and unexpected files."""
-    errors: list[FileError] = []
+    errors: list[Problem] = []
     if not pred_dir.is_dir():
         return (
             {},
             None,
             [
-                FileError(
+                Problem(
                     file=str(pred_dir),
                     code=ErrorCode.NOT_A_DIRECTORY,
                     message=f"{pred_dir}: prediction folder does not exist",
@@ -71,7 +72,7 @@ def pair_files(pred_dir: Path, gt: dict[str, Path]) -> tuple[dict[str, Path], Pa
             readme = p
         elif p.is_dir():
             errors.append(
-                FileError(
+                Problem(
                     file=str(p),
                     code=ErrorCode.EXTRA_FILE,
                     message=f"{shown_name(p.name)}: unexpected folder; predictions must sit directly in {shown_name(pred_dir.name)}",
@@ -79,7 +80,7 @@ def pair_files(pred_dir: Path, gt: dict[str, Path]) -> tuple[dict[str, Path], Pa
             )
         elif p.suffix.lower() != ".npy":
             errors.append(
-                FileError(
+                Problem(
                     file=str(p),
                     code=ErrorCode.EXTRA_FILE,
                     message=f"{shown_name(p.name)}: unexpected file; only <image>.npy predictions and readme.txt belong here",
@@ -87,7 +88,7 @@ def pair_files(pred_dir: Path, gt: dict[str, Path]) -> tuple[dict[str, Path], Pa
             )
         elif p.stem not in gt:
             errors.append(
-                FileError(
+                Problem(
                     file=str(p),
                     code=ErrorCode.EXTRA_FILE,
                     message=f"{shown_name(p.name)}: no ground-truth image is named {shown_name(p.stem)!r}",
@@ -98,7 +99,7 @@ def pair_files(pred_dir: Path, gt: dict[str, Path]) -> tuple[dict[str, Path], Pa
     for stem in gt:
         if stem not in preds:
             errors.append(
-                FileError(
+                Problem(
                     file=str(pred_dir / f"{stem}.npy"),
                     code=ErrorCode.MISSING_PREDICTION,
                     message=f"{stem}.npy: prediction is missing",

@@ -24,8 +24,9 @@ from harness.analysis.regions import RegionScores, overexposure_mask, region_sco
 from harness.metrics import AIM22, MetricProfile
 from harness.metrics.engine import PairScore, PendingScore, default_workers
 from harness.names import shown_name
-from harness.npyio import ErrorCode, FileError, NpyError, read_raw
+from harness.npyio import ErrorCode, NpyError, read_raw
 from harness.pairing import README_NAME, list_ground_truth, natural_key, pair_files
+from harness.problems import Problem
 from harness.readme import parse_readme
 
 __all__ = [
@@ -59,7 +60,7 @@ class ScoreReport(BaseModel):
     psnr: float | None
     ssim: float | None
     images: list[ImageScores]
-    errors: list[FileError]
+    errors: list[Problem]
     warnings: list[str] = []
     readme: dict | None = None
     harness_version: str = __version__
@@ -76,18 +77,18 @@ class _Loaded:
     gt: np.ndarray | None
     pred: np.ndarray | None
     mask: np.ndarray | None
-    errors: list[FileError]
+    errors: list[Problem]
 
 
 def _load_pair(gt_path: Path, pred_path: Path, profile: MetricProfile, rgb_path: Path | None) -> _Loaded:
-    errors: list[FileError] = []
+    errors: list[Problem] = []
     gt = pred = mask = None
     try:
         gt = read_raw(gt_path, channels=profile.channels, max_value=profile.max_value)
         h, w = gt.shape[:2]
         if min(h, w) < profile.min_size:
             errors.append(
-                FileError(
+                Problem(
                     file=str(gt_path),
                     code=ErrorCode.TOO_SMALL,
                     message=f"{gt_path.name}: {h}x{w} is too small for SSIM (at least {profile.min_size}x{profile.min_size})",
@@ -106,7 +107,7 @@ def _load_pair(gt_path: Path, pred_path: Path, profile: MetricProfile, rgb_path:
         # a header numpy parses that the checks above did not foresee: the file's fault, reported
         # as such, never an infrastructure failure to retry
         errors.append(
-            FileError(
+            Problem(
                 file=str(pred_path),
                 code=ErrorCode.UNREADABLE,
                 message=f"{shown_name(pred_path.name)}: cannot be read as a .npy array ({type(exc).__name__}: {exc})",

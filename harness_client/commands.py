@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from harness.predictions import write_predictions
 from harness_client import routes
 from harness_client.schemas import FILE_FIELD, TeamCreate, form_fields
 
@@ -57,10 +58,7 @@ def zip_predictions(path: Path) -> bytes:
     if path.is_file():
         return path.read_bytes()
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for p in sorted(path.iterdir()):
-            if p.is_file() and (p.suffix.lower() == ".npy" or p.name.lower() == "readme.txt"):
-                zf.write(p, arcname=p.name)
+    write_predictions(path, buf, compression=zipfile.ZIP_DEFLATED)
     return buf.getvalue()
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from harness.hashing import file_sha256, hash_file_into
 from harness_client import routes
 
 CHUNK = 1 << 20
@@ -34,15 +35,6 @@ class Fetched:
     resumed_from: int  # bytes already there from an earlier, interrupted download (0: a fresh one)
 
 
-def _hash_prefix(path: Path, h) -> int:
-    n = 0
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            h.update(chunk)
-            n += len(chunk)
-    return n
-
-
 def fetch(
     client,
     url: str,
@@ -55,7 +47,7 @@ def fetch(
     part = dest.with_name(dest.name + ".part")
     tag_file = dest.with_name(dest.name + ".part.etag")
     h = hashlib.sha256()
-    have = _hash_prefix(part, h) if part.is_file() else 0
+    have = hash_file_into(part, h) if part.is_file() else 0
     headers = {}
     if have:
         headers["Range"] = f"bytes={have}-"
@@ -207,7 +199,7 @@ def run_download(
             out.mkdir(parents=True, exist_ok=True)
             report.update(url=url, path=str(dest))
             expected = entry["sha256"]
-            if dest.is_file() and expected and sha256_of(dest) == expected:
+            if dest.is_file() and expected and file_sha256(dest) == expected:
                 got = Fetched(path=dest, size=dest.stat().st_size, sha256=expected, resumed_from=0)
                 report["cached"] = True  # downloaded and checked before: not fetched again
             else:
@@ -252,9 +244,3 @@ def run_download(
         if extract:
             sys.stdout.write(f"unpacked {report['files']} files into {report['extracted']}\n")
     return done(0)
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    _hash_prefix(path, h)
-    return h.hexdigest()

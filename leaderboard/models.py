@@ -128,53 +128,41 @@ class SplitState(SQLModel, table=True):
     rank_by: str = "best"  # best | latest
 
 
-class BaselineRun(SQLModel, table=True):
-    """A baseline method re-run by the harness: what was measured, beside what was reported."""
+class Run(SQLModel, table=True):
+    """A run the harness made and measured, one per submission: a baseline method re-run by the
+    harness (``kind = "baseline"``) or a submitted model (``kind = "model"``), measured by one
+    protocol. What only one kind records is None (or its default) for the other."""
 
     id: int | None = Field(default=None, primary_key=True)
     submission_id: int = Field(foreign_key="submission.id", index=True, unique=True)
-    method: str = Field(index=True)
-    track: str
-    split: str
-    mode: str  # patches | full (stitched full-resolution images)
-    weights_sha256: str | None = None  # None: nothing learned or fitted
-    train_steps: int | None = None
-    device: str
-    device_name: str
-    torch_version: str
-    dtype: str = "float32"
-    tta: bool = False
+    kind: str = Field(index=True)  # baseline | model
+    inputs: str  # patches | full (full-resolution images: stitched, or cut into the track's grid)
+    # measured, both kinds
     params: int
-    params_frozen: int
-    macs_g_patch: float
-    runtime_patch_ms: float
-    runtime_full_ms: float | None = None  # per full-resolution image
-    peak_memory_mb: float
-    fidelity: str
-    reported_params_m: float | None = None
-    reported_runtime_ms: float | None = None
-    reported_gpu: str | None = None
-    created_at: datetime = Field(default_factory=utcnow)
-
-
-class ModelRun(SQLModel, table=True):
-    """A submitted model re-run by the harness: measured like the baselines, on the worker's device."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    submission_id: int = Field(foreign_key="submission.id", index=True, unique=True)
-    inputs: str  # patches | full (full-resolution images, cut into the track's grid)
-    params: int
-    params_constant: int = 0
     macs_g_patch: float | None = None
     runtime_patch_ms: float | None = None
-    runtime_full_ms: float | None = None
+    runtime_full_ms: float | None = None  # per full-resolution image
     peak_memory_mb: float | None = None
     device: str
     device_name: str | None = None
+    # a baseline method: its weights, its framework, and what the challenge report said of it
+    method: str | None = Field(default=None, index=True)
+    weights_sha256: str | None = None  # None: nothing learned or fitted
+    train_steps: int | None = None
+    torch_version: str | None = None
+    dtype: str | None = None
+    tta: bool = False
+    params_frozen: int = 0
+    fidelity: str | None = None
+    reported_params_m: float | None = None
+    reported_runtime_ms: float | None = None
+    reported_gpu: str | None = None
+    # a submitted model: its runtime, its isolation, and the zip of its predictions (scored like an upload)
+    params_constant: int = 0
     onnxruntime_version: str | None = None
     opset: int | None = None
     network_isolated: bool = False
-    predictions_sha256: str  # the zip of its predictions, scored like an upload
+    predictions_sha256: str | None = None
     report: dict = Field(default_factory=dict, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=utcnow)
 

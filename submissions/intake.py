@@ -24,8 +24,9 @@ from pydantic import BaseModel
 
 from harness.errors import StorageFault, storage_fault
 from harness.names import shown_name
-from harness.npyio import ErrorCode, FileError
+from harness.npyio import ErrorCode
 from harness.pairing import README_NAME, list_ground_truth, pair_files
+from harness.problems import Problem
 from harness.readme import ReadmeInfo, parse_readme
 from harness.zipnames import MAX_NAME_BYTES, name_bytes, too_long_name, unsafe_member_name
 
@@ -47,7 +48,7 @@ class IntakeLimits(BaseModel):
 
 class IntakeReport(BaseModel):
     ok: bool
-    errors: list[FileError]
+    errors: list[Problem]
     warnings: list[str] = []
     readme: ReadmeInfo | None = None
     n_predictions: int = 0
@@ -62,10 +63,10 @@ def _inside(folder: str, name: str) -> str:
     return f"{folder}/{name}" if folder else name
 
 
-def _err(name: str, code: ErrorCode, message: str) -> FileError:
+def _err(name: str, code: ErrorCode, message: str) -> Problem:
     """A problem of one member: the name is kept whole only when it is of a length files may have."""
     file = name if name_bytes(name) <= MAX_NAME_BYTES else shown_name(name)
-    return FileError(file=file, code=code, message=f"{shown_name(name)}: {message}")
+    return Problem(file=file, code=code, message=f"{shown_name(name)}: {message}")
 
 
 def _why(exc: BaseException) -> str:
@@ -102,7 +103,7 @@ def prediction_member(infos: list[zipfile.ZipInfo], image: str) -> zipfile.ZipIn
     return found[0] if len(found) == 1 else None
 
 
-def inspect_archive(path: Path, limits: IntakeLimits) -> tuple[list[zipfile.ZipInfo], str, list[FileError]]:
+def inspect_archive(path: Path, limits: IntakeLimits) -> tuple[list[zipfile.ZipInfo], str, list[Problem]]:
     """Check the archive's directory; returns the members to extract, their folder, and problems."""
     label = path.name
     try:
@@ -134,7 +135,7 @@ def inspect_archive(path: Path, limits: IntakeLimits) -> tuple[list[zipfile.ZipI
             "",
             [_err(label, ErrorCode.TOO_MANY_FILES, f"{len(infos)} entries exceed the limit of {limits.max_entries}")],
         )
-    errors: list[FileError] = []
+    errors: list[Problem] = []
     members: list[zipfile.ZipInfo] = []
     total = 0
     spans = []
@@ -245,9 +246,9 @@ def inspect_archive(path: Path, limits: IntakeLimits) -> tuple[list[zipfile.ZipI
     return members, folder, errors
 
 
-def extract(path: Path, members: list[zipfile.ZipInfo], dest: Path, limits: IntakeLimits) -> list[FileError]:
+def extract(path: Path, members: list[zipfile.ZipInfo], dest: Path, limits: IntakeLimits) -> list[Problem]:
     """Stream members into ``dest`` (flat), counting bytes instead of trusting the directory."""
-    errors: list[FileError] = []
+    errors: list[Problem] = []
     total = 0
     try:
         dest.mkdir(parents=True, exist_ok=True)

@@ -19,10 +19,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 from harness.errors import TooLarge, storage_fault
+from harness.hashing import file_sha256
+from harness.predictions import write_predictions
 
 CHUNK = 1 << 20
 PARTIAL_PREFIX = ".upload-"
 RECEIVING = "receiving the upload"
+KEEPING_PREDICTIONS = "keeping the predictions"
 
 
 def _raise_fault(exc: OSError, doing: str = RECEIVING) -> None:
@@ -174,6 +177,47 @@ class UploadStore:
             if os.path.exists(tmp):
                 os.unlink(tmp)
 
+    @contextmanager
+    def received_predictions(self, folder: Path) -> Iterator[Received]:
+        """The predictions archive of ``folder`` written into a partial file, as if it had been uploaded
+        (``keep`` it under a submission); removed on exit unless kept."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.root, prefix=partial_prefix())
+        except OSError as exc:
+            _raise_fault(exc, KEEPING_PREDICTIONS)
+            raise
+        os.close(fd)
+        path = Path(tmp)
+        try:
+            try:
+                write_predictions(folder, path)
+            except OSError as exc:
+                _raise_fault(exc, KEEPING_PREDICTIONS)
+                raise
+            yield Received(path, file_sha256(path), path.stat().st_size)
+        finally:
+            path.unlink(missing_ok=True)
+
+    def keep_predictions(self, submission_id: int, folder: Path) -> str:
+        """Write the predictions archive of ``folder`` as the submission's ``predictions.zip`` (read-only)
+        and return its sha256. It is written through ``predictions.partial``, which is removed whatever
+        goes wrong (a full disk is a ``StorageFault``): a failed write leaves nothing behind."""
+        final = self.predictions_path(submission_id)
+        tmp = final.with_suffix(".partial")
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            write_predictions(folder, tmp)
+            digest = file_sha256(tmp)
+            tmp.chmod(0o444)
+            os.replace(tmp, final)
+        except BaseException as exc:
+            tmp.unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                _raise_fault(exc, KEEPING_PREDICTIONS)
+            raise
+        return digest
+
     def keep(self, received: Received, submission_id: int) -> Path:
         """Move a received upload to its submission's place, read-only (re-scoring reads these very bytes)."""
         final = self.path(submission_id)
@@ -185,11 +229,3 @@ class UploadStore:
             raise
         final.chmod(0o444)
         return final
-
-    @staticmethod
-    def sha256(path: Path) -> str:
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            while chunk := f.read(CHUNK):
-                h.update(chunk)
-        return h.hexdigest()

@@ -22,12 +22,13 @@ from harness import __version__
 from harness.bundles.exposure import Folder, gt_files_public, gt_in_public_folders
 from harness.bundles.measure import SplitScans, measure_track
 from harness.bundles.patches import check_patches
-from harness.bundles.place import read_manifest, sha256_file
+from harness.bundles.place import read_manifest
 from harness.bundles.problems import Code, Labeller, Problem, problem
 from harness.bundles.scan import check_pairs, list_pairs
 from harness.bundles.validate import Progress, ticker
 from harness.challenge.layout import ChallengeLayout, SplitLayout
 from harness.challenge.spec import FILENAME, ChallengeSpec, TrackSpec, load_challenge
+from harness.hashing import file_sha256
 
 
 class CheckReport(BaseModel):
@@ -78,7 +79,7 @@ def check_manifest(
         if name in skip:
             return None
         try:
-            digest = sha256_file(root / name)
+            digest = file_sha256(root / name)
         except OSError as exc:
             return problem(name, Code.CHANGED, f"cannot be read ({exc.strerror or exc})")
         finally:

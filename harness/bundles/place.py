@@ -10,7 +10,6 @@ file. ``MANIFEST.sha256`` lists the sha256 of every file, in the format of the d
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from collections.abc import Callable, Iterable
@@ -19,17 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
+from harness.hashing import file_sha256
+
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
 CHUNK = 1 << 20
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def private_dir(path: Path) -> None:
@@ -96,7 +89,7 @@ def manifest_lines(
     files = list(files)
 
     def line(path: Path) -> str:
-        digest = sha256_file(path)
+        digest = file_sha256(path)
         if on_file:
             on_file()
         return f"{digest}  {path.relative_to(root).as_posix()}"

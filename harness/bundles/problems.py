@@ -12,9 +12,7 @@ import os
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel
-
-from harness.npyio import FileError
+from harness.problems import Problem, problem
 
 
 class Code(StrEnum):
@@ -44,25 +42,13 @@ class Code(StrEnum):
     BAD_ARCHIVE = "bad_archive"  # a zipped bundle that is not a readable, plain zip
 
 
-class Problem(BaseModel):
-    """One problem with one file; ``message`` starts with the file's name."""
-
-    file: str
-    code: str
-    message: str
-
-
-def problem(file: str | Path, code: Code | str, what: str) -> Problem:
-    return Problem(file=str(file), code=str(code), message=f"{file}: {what}")
-
-
-def from_npy(error: FileError, label: str) -> Problem:
+def from_npy(error: Problem, label: str) -> Problem:
     """A problem reported by :mod:`harness.npyio`, named as the organiser knows the file."""
     what = error.message
     prefix = f"{Path(error.file).name}: "
     if what.startswith(prefix):
         what = what[len(prefix) :]
-    return problem(label, error.code.value, what)
+    return problem(label, error.code, what)
 
 
 class Labeller:

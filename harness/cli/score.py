@@ -45,7 +45,7 @@ def _print_human(report: ScoreReport, console: Console, per_image: bool) -> None
         table.add_column("code")
         table.add_column("problem")
         for e in report.errors:
-            table.add_row(Path(e.file).name, e.code.value, e.message)
+            table.add_row(Path(e.file).name, e.code, e.message)
         console.print(table)
         return
     table = Table(title=f"profile {report.profile}: {report.n_images} image(s)")

@@ -10,7 +10,6 @@ and every patch's provenance into ``frames.json``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from collections.abc import Callable
@@ -22,6 +21,7 @@ import numpy as np
 from scipy.ndimage import affine_transform, zoom
 
 from harness.challenge import ChallengeLayout, ChallengeSpec, Misalignment, SplitSpec, TrackSpec, save_challenge
+from harness.hashing import file_sha256
 from harness.rgbio import encode_jpeg
 from harness.sim.camera import IspConfig, render
 from harness.sim.sources import DEFAULT_ROOT, available, read_linear
@@ -346,6 +346,6 @@ def build_demo(
     out.files.append(save_challenge(spec, root))
     layout.frames.write_text(json.dumps(log, indent=1, sort_keys=True))
     out.files.append(layout.frames)
-    lines = sorted(f"{hashlib.sha256(f.read_bytes()).hexdigest()}  {f.relative_to(root).as_posix()}" for f in out.files)
+    lines = sorted(f"{file_sha256(f)}  {f.relative_to(root).as_posix()}" for f in out.files)
     layout.manifest.write_text("\n".join(lines) + "\n")
     return root

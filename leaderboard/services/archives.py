@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from harness.hashing import file_sha256, write_sidecar
 from submissions.store import owner_gone, owner_tag
 
 log = logging.getLogger(__name__)
@@ -64,14 +65,6 @@ class ArchiveInfo:
     files: int
     content_bytes: int
     key: str
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def prefetch(fn: Callable[[T], R], items: Iterable[T], depth: int | None = None) -> Iterator[R]:
@@ -184,13 +177,13 @@ class ArchiveCache:
                 out.flush()
                 os.fsync(out.fileno())
             os.chmod(tmp, 0o644)
-            sha, size = sha256_file(Path(tmp)), os.stat(tmp).st_size
+            sha, size = file_sha256(Path(tmp)), os.stat(tmp).st_size
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
         info = ArchiveInfo(path=path, sha256=sha, size=size, files=files, content_bytes=content, key=key)
-        _atomic_text(path.with_name(path.name + ".sha256"), f"{sha}  {path.name}\n")
+        write_sidecar(path, sha, tmp_prefix=f"{TMP}{owner_tag()}")
         doc = {k: v for k, v in asdict(info).items() if k != "path"}
         _atomic_text(self._meta(name), json.dumps(doc, indent=1) + "\n")  # last: the archive is complete
         return info

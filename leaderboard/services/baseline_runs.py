@@ -9,7 +9,6 @@ as every submission (no second job).
 from __future__ import annotations
 
 import tempfile
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,19 +18,12 @@ from baselines.protocol import Measurement
 from baselines.runs import RunResult, load_model, needs_weights, pick_device, predict_split, train_method, weights_path
 from baselines.train import TrainResult
 from harness.scoring import score_directories
-from leaderboard.models import BaselineRun, Score, Status, Submission
+from leaderboard.models import Run, Score, Status, Submission
 from leaderboard.services.challenge import Challenge
 from leaderboard.services.scoring import Scoring
 from leaderboard.services.submissions import Submissions
 from leaderboard.services.teams import Teams
 from leaderboard.settings import Settings
-
-
-def _zip_dir(folder: Path, into) -> None:
-    with zipfile.ZipFile(into, "w", zipfile.ZIP_STORED) as zf:
-        for p in sorted(folder.iterdir()):
-            zf.write(p, p.name)
-    into.seek(0)
 
 
 class BaselineRuns:
@@ -164,12 +156,11 @@ class BaselineRuns:
 
         def add_run(session: Session, sub: Submission) -> None:
             session.add(
-                BaselineRun(
+                Run(
                     submission_id=sub.id,
+                    kind="baseline",
                     method=card.name,
-                    track=track,
-                    split=split,
-                    mode=mode,
+                    inputs=mode,
                     weights_sha256=digest,
                     train_steps=steps,
                     device=m.device,
@@ -190,15 +181,14 @@ class BaselineRuns:
                 )
             )
 
-        with Session(self.engine) as session, tempfile.SpooledTemporaryFile(max_size=64 << 20) as buf:
-            _zip_dir(preds, buf)
+        with Session(self.engine) as session, self.submissions.store.received_predictions(preds) as received:
             team = self.teams.baseline_team(session, card.name)
             sub = self.submissions.keep(
                 session,
                 team,
                 track,
                 split,
-                buf,
+                received,
                 {**facts, "description": card.title},
                 before_commit=add_run,
                 job=False,

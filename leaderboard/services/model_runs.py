@@ -2,23 +2,21 @@
 baselines' protocol, keeps its predictions like an upload, and scores them by the same path.
 
 The model runs in a child process with limits (``submissions.model``); whatever the model does,
-the submission ends ``failed`` with the reason, or with a measured ``ModelRun`` row and scores.
+the submission ends ``failed`` with the reason, or with a measured ``Run`` row (kind model) and scores.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import shutil
 import tempfile
-import zipfile
 from pathlib import Path
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from harness.challenge.wall import model_wall_s
-from leaderboard.models import ModelRun, Status, Submission, utcnow
+from leaderboard.models import Run, Status, Submission, utcnow
 from leaderboard.services.challenge import Challenge
 from leaderboard.services.problems import stored_problems, stored_warnings
 from leaderboard.services.scoring import ENDED, Scoring
@@ -38,21 +36,6 @@ CHARGED = frozenset(
         ModelErrorCode.FILE_SIZE_LIMIT,
     )
 )
-
-
-def _zip_predictions(folder: Path, out: Path) -> str:
-    """Zip the predictions (stored, flat) and return the zip's sha256."""
-    tmp = out.with_suffix(".partial")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as zf:
-        for p in sorted(folder.iterdir()):
-            zf.write(p, p.name)
-    tmp.replace(out)
-    out.chmod(0o444)
-    h = hashlib.sha256()
-    with open(out, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 class ModelRuns:
@@ -108,11 +91,12 @@ class ModelRuns:
             if not report.ok:
                 self._failed(submission_id, report)
                 return Status.FAILED
-            sha = _zip_predictions(work / "preds", self.store.predictions_path(submission_id))
+            sha = self.store.keep_predictions(submission_id, work / "preds")
             with Session(self.engine) as session:
                 session.add(
-                    ModelRun(
+                    Run(
                         submission_id=submission_id,
+                        kind="model",
                         inputs=report.inputs,
                         params=report.params or 0,
                         params_constant=report.params_constant or 0,
@@ -135,7 +119,7 @@ class ModelRuns:
         return self.scoring.process(submission_id)
 
     def _has_run(self, session: Session, submission_id: int) -> bool:
-        return session.exec(select(ModelRun.id).where(ModelRun.submission_id == submission_id)).first() is not None
+        return session.exec(select(Run.id).where(Run.submission_id == submission_id)).first() is not None
 
     def _failed(self, submission_id: int, report) -> None:
         errors = [e.model_dump(mode="json") for e in report.errors] or [

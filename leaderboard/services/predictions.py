@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from harness.errors import Unreadable, storage_fault
-from leaderboard.models import ModelRun, Submission
+from leaderboard.models import Run, Submission
 from submissions.store import UploadStore
 
 # what reading a damaged zip can raise
@@ -34,7 +34,7 @@ class StoredPredictions:
 def stored_predictions(session: Session, store: UploadStore, sub: Submission) -> StoredPredictions:
     """The zip holding ``sub``'s predictions and its recorded sha256 (Unreadable when it has none yet)."""
     if sub.kind == "model":
-        run = session.exec(select(ModelRun).where(ModelRun.submission_id == sub.id)).first()
+        run = session.exec(select(Run).where(Run.submission_id == sub.id)).first()
         if run is None:
             raise Unreadable(f"submission {sub.id}: the model has not run yet, so there are no predictions")
         return StoredPredictions(sub.id, store.predictions_of(sub.id, sub.kind), run.predictions_sha256)
@@ -70,7 +70,7 @@ def check_readable(session: Session, store: UploadStore, sub: Submission) -> Non
     not run yet passes (its run makes them)."""
     if (
         sub.kind == "model"
-        and session.exec(select(ModelRun.id).where(ModelRun.submission_id == sub.id)).first() is None
+        and session.exec(select(Run.id).where(Run.submission_id == sub.id)).first() is None
     ):
         return
     with open_predictions(stored_predictions(session, store, sub)):

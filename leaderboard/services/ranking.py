@@ -14,7 +14,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 from harness.analysis.bootstrap import bootstrap
-from leaderboard.models import FACT_FIELDS, BaselineRun, ImageScore, ModelRun, Score, Status, Submission, Team, facts_of
+from leaderboard.models import FACT_FIELDS, ImageScore, Run, Score, Status, Submission, Team, facts_of
 from leaderboard.schemas import (
     BaselineInfo,
     LeaderboardRow,
@@ -64,12 +64,12 @@ class Ranking:
                 *(getattr(Submission, name) for name in FACT_FIELDS),
                 Team.name.label("team"),
                 Team.kind.label("kind"),
-                *(getattr(BaselineRun, name).label(f"b_{name}") for name in BaselineInfo.model_fields),
+                *(getattr(Run, name).label(f"b_{name}") for name in BaselineInfo.model_fields),
                 pick,
             )
             .join(Submission, Score.submission_id == Submission.id)
             .join(Team, Submission.team_id == Team.id)
-            .outerjoin(BaselineRun, BaselineRun.submission_id == Submission.id)
+            .outerjoin(Run, (Run.submission_id == Submission.id) & (Run.kind == "baseline"))
             .where(
                 Submission.track == track,
                 Submission.split == split,
@@ -133,7 +133,9 @@ class Ranking:
         """What the harness measured for the rows that are model submissions it re-ran."""
         if not submission_ids:
             return {}
-        runs = session.exec(select(ModelRun).where(col(ModelRun.submission_id).in_(submission_ids))).all()
+        runs = session.exec(
+            select(Run).where(col(Run.submission_id).in_(submission_ids), Run.kind == "model")
+        ).all()
         return {run.submission_id: ModelFigures.model_validate(run, from_attributes=True) for run in runs}
 
     def _region_means(self, session: Session, score_ids: list[int]) -> dict[int, RegionMeans]:

@@ -15,8 +15,10 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from harness import __version__
+from harness.hashing import file_sha256
 from harness.metrics import get_profile
-from harness.npyio import ErrorCode, FileError
+from harness.npyio import ErrorCode
+from harness.problems import Problem
 from harness.scoring import score_directories
 from leaderboard.models import ImageScore, Score, Status, Submission, utcnow
 from leaderboard.services.challenge import Challenge
@@ -48,7 +50,7 @@ class Scoring:
         problems of the files end the submission ``failed`` without raising), so the reason names
         the service, with its own code, and never the archive.
         """
-        err = FileError(
+        err = Problem(
             file="(service)",
             code=ErrorCode.INFRASTRUCTURE,
             message=f"the service could not finish this submission, through no fault of its files ({message}); "
@@ -128,8 +130,8 @@ class Scoring:
     def _validate_and_score(
         self, session: Session, sub_id: int, track: str, split: str, upload: Path, sha: str, work: Path
     ) -> Status:
-        if self.store.sha256(upload) != sha:
-            err = FileError(
+        if file_sha256(upload) != sha:
+            err = Problem(
                 file=upload.name, code=ErrorCode.UNREADABLE, message=f"{upload.name}: stored bytes changed since upload"
             )
             self._advance(session, sub_id, Status.FAILED, **stored_problems([err]))

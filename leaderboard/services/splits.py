@@ -7,6 +7,7 @@ import hashlib
 from sqlmodel import Session, select
 
 from harness.errors import NotFound
+from harness.hashing import file_sha256
 from leaderboard.models import SplitState
 from leaderboard.services.challenge import Challenge
 
@@ -61,6 +62,6 @@ class Splits:
         if key not in self._manifests:
             h = hashlib.sha256()
             for p in self.challenge.files(track, split).gt_files():
-                h.update(p.name.encode() + b"\0" + hashlib.sha256(p.read_bytes()).digest())
+                h.update(p.name.encode() + b"\0" + bytes.fromhex(file_sha256(p)))
             self._manifests[key] = h.hexdigest()
         return self._manifests[key]

@@ -12,7 +12,7 @@ from harness.challenge import SplitSpec
 from harness.errors import Forbidden, Invalid, LimitReached, NotFound
 from leaderboard.jobs.celery_app import GPU_QUEUE
 from leaderboard.jobs.queue import JobQueue
-from leaderboard.models import ImageScore, Job, JobState, ModelRun, Score, Status, Submission, Team, facts_of, utcnow
+from leaderboard.models import ImageScore, Job, JobState, Run, Score, Status, Submission, Team, facts_of, utcnow
 from leaderboard.schemas import ImageResult, ModelFigures, SplitScore, SubmissionPublic
 from leaderboard.services.challenge import Challenge
 from leaderboard.services.predictions import check_readable
@@ -211,7 +211,7 @@ class Submissions:
     @staticmethod
     def model_figures(session: Session, submission_id: int) -> ModelFigures | None:
         """The measured figures and what confined the run (the report's ``isolation``, as the child recorded it)."""
-        run = session.exec(select(ModelRun).where(ModelRun.submission_id == submission_id)).first()
+        run = session.exec(select(Run).where(Run.submission_id == submission_id, Run.kind == "model")).first()
         if run is None:
             return None
         report = run.report or {}

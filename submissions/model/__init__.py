@@ -9,7 +9,7 @@ child does to itself first: private root, unprivileged user, no_new_privs), ``sa
 supervising children, and their limits), ``child`` (what runs the model inside).
 """
 
-from submissions.model.errors import ModelError, ModelErrorCode
+from submissions.model.errors import ModelErrorCode
 from submissions.model.limits import OPSET_MAX, OPSET_MIN, ModelLimits
 from submissions.model.manifest import ModelManifest
 from submissions.model.run import ModelRunReport, run_model
@@ -17,7 +17,6 @@ from submissions.model.run import ModelRunReport, run_model
 __all__ = [
     "OPSET_MAX",
     "OPSET_MIN",
-    "ModelError",
     "ModelErrorCode",
     "ModelLimits",
     "ModelManifest",

@@ -15,9 +15,10 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.problems import Problem
 from submissions.intake import IntakeLimits, extract, inspect_archive
 from submissions.model import wire
-from submissions.model.errors import ModelError, ModelErrorCode, ModelRejected, reject
+from submissions.model.errors import ModelErrorCode, ModelRejected, reject
 from submissions.model.limits import ModelLimits
 from submissions.model.manifest import MANIFEST_NAME, MODEL_NAME, ModelManifest, default_manifest, parse_manifest
 
@@ -79,16 +80,16 @@ def open_upload(upload: Path, dest: Path, limits: ModelLimits) -> ModelBundle:
     if problems:
         raise ModelRejected(
             [
-                ModelError(file=p.file, code=ModelErrorCode.BAD_ARCHIVE, message=f"{p.message} [{p.code}]")
+                Problem(file=p.file, code=ModelErrorCode.BAD_ARCHIVE, message=f"{p.message} [{p.code}]")
                 for p in problems
             ]
         )
     prefix = f"{folder}/" if folder else ""
     files = sorted(p.name for p in dest.iterdir())
-    errors: list[ModelError] = []
+    errors: list[Problem] = []
     if MODEL_NAME not in files:
         errors.append(
-            ModelError(
+            Problem(
                 file=upload.name,
                 code=ModelErrorCode.MODEL_MISSING,
                 message=f"{upload.name}: no {MODEL_NAME} in the archive (found: {', '.join(files) or 'nothing'})",
@@ -97,7 +98,7 @@ def open_upload(upload: Path, dest: Path, limits: ModelLimits) -> ModelBundle:
     manifest = None
     if MANIFEST_NAME not in files:
         errors.append(
-            ModelError(
+            Problem(
                 file=upload.name,
                 code=ModelErrorCode.MANIFEST_MISSING,
                 message=f"{upload.name}: no {MANIFEST_NAME} beside {MODEL_NAME} (multiple, mode, input and output)",

@@ -19,8 +19,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from harness.problems import Problem
 from submissions.model.confine import enter, limit_self
-from submissions.model.errors import ModelError, ModelErrorCode, ModelRejected, reject
+from submissions.model.errors import ModelErrorCode, ModelRejected, reject
 from submissions.model.inspect import ModelInfo
 from submissions.model.limits import ModelLimits
 from submissions.model.manifest import ModelManifest
@@ -43,7 +44,7 @@ class CheckRequest(BaseModel):
 
 class CheckResult(BaseModel):
     info: ModelInfo | None = None
-    errors: list[ModelError] = []
+    errors: list[Problem] = []
     peak_memory_mb: float | None = None  # the child's resident high-water mark (VmHWM)
 
 
@@ -129,7 +130,7 @@ def run(req: CheckRequest) -> CheckResult:
     except MemoryError:
         return CheckResult(
             errors=[
-                ModelError(
+                Problem(
                     file=req.label,
                     code=ModelErrorCode.MEMORY_LIMIT,
                     message=f"{req.label}: the static checks need more memory than {req.limits.check_memory_mb} "

@@ -24,8 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
+from harness.problems import Problem
 from submissions.model.confine import enter, limit_self
-from submissions.model.errors import ModelError, ModelErrorCode
+from submissions.model.errors import ModelErrorCode
 from submissions.model.sandbox import PHASE, RESULT, ChildRequest, ChildResult
 
 
@@ -289,7 +290,7 @@ def run(req: ChildRequest) -> ChildResult:
     except BaseException as exc:  # noqa: BLE001 - the child reports every failure, then exits
         failure = _classify(exc, req)
         phase = Path(PHASE).read_text() if Path(PHASE).exists() else "starting"
-        res.error = ModelError(file=req.model, code=failure.code, message=f"{failure} (while {phase})")
+        res.error = Problem(file=req.model, code=failure.code, message=f"{failure} (while {phase})")
     res.peak_memory_mb = _peak_rss_mb()
     return res
 

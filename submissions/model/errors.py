@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel
+from harness.problems import Problem, problem
 
 
 class ModelErrorCode(StrEnum):
@@ -46,21 +46,13 @@ class ModelErrorCode(StrEnum):
     NON_FINITE = "non_finite"  # NaN or infinity in the model's output (named image)
 
 
-class ModelError(BaseModel):
-    """One problem: the file it concerns (inside the upload), a stable code, a message naming the file."""
-
-    file: str
-    code: ModelErrorCode
-    message: str
-
-
 class ModelRejected(Exception):
     """Raised by the checks; carries the problems found."""
 
-    def __init__(self, errors: list[ModelError]) -> None:
+    def __init__(self, errors: list[Problem]) -> None:
         super().__init__("; ".join(e.message for e in errors))
         self.errors = errors
 
 
 def reject(file: str, code: ModelErrorCode, message: str) -> ModelRejected:
-    return ModelRejected([ModelError(file=file, code=code, message=f"{file}: {message}")])
+    return ModelRejected([problem(file, code, message)])

@@ -18,7 +18,8 @@ from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel
 
-from submissions.model.errors import ModelError, ModelErrorCode, ModelRejected
+from harness.problems import Problem
+from submissions.model.errors import ModelErrorCode, ModelRejected
 from submissions.model.limits import STANDARD_DOMAINS, ModelLimits
 from submissions.model.manifest import ModelManifest
 
@@ -115,11 +116,11 @@ def _location_problem(location: str) -> str | None:
 
 def _check_external(
     t, what: str, folder: Path, label: str, declared_bytes: int
-) -> tuple[ModelError | None, Path | None]:
+) -> tuple[Problem | None, Path | None]:
     info = {e.key: e.value for e in t.external_data}
 
     def err(code, msg):
-        return ModelError(file=label, code=code, message=f"{label}: {what} {msg}"), None
+        return Problem(file=label, code=code, message=f"{label}: {what} {msg}"), None
 
     problem = _location_problem(info.get("location", ""))
     if problem:
@@ -155,11 +156,11 @@ def _check_external(
     return None, resolved
 
 
-def _io_errors(model, manifest: ModelManifest, label: str) -> tuple[list[ModelError], str, str]:
-    errors: list[ModelError] = []
+def _io_errors(model, manifest: ModelManifest, label: str) -> tuple[list[Problem], str, str]:
+    errors: list[Problem] = []
 
     def err(code, msg):
-        errors.append(ModelError(file=label, code=code, message=f"{label}: {msg}"))
+        errors.append(Problem(file=label, code=code, message=f"{label}: {msg}"))
 
     g = model.graph
     init_names = {t.name for t in g.initializer}
@@ -186,9 +187,9 @@ def _io_errors(model, manifest: ModelManifest, label: str) -> tuple[list[ModelEr
     return errors, chosen[0].name if len(chosen) == 1 else "", outs[0].name if len(outs) == 1 else ""
 
 
-def _tensor_errors(vi, what: str, channels: int, code, label: str, *, dynamic_hw: bool) -> list[ModelError]:
+def _tensor_errors(vi, what: str, channels: int, code, label: str, *, dynamic_hw: bool) -> list[Problem]:
     def err(msg):
-        return [ModelError(file=label, code=code, message=f"{label}: {what} {vi.name!r} {msg}")]
+        return [Problem(file=label, code=code, message=f"{label}: {what} {vi.name!r} {msg}")]
 
     if not vi.type.HasField("tensor_type"):
         return err("is not a tensor")
@@ -222,10 +223,10 @@ def check_model(
     """
     import onnx.defs
 
-    errors: list[ModelError] = []
+    errors: list[Problem] = []
 
     def err(code, msg):
-        errors.append(ModelError(file=label, code=code, message=f"{label}: {msg}"))
+        errors.append(Problem(file=label, code=code, message=f"{label}: {msg}"))
 
     opsets = {o.domain: o.version for o in model.opset_import}
     opset = opsets.get("", opsets.get("ai.onnx", 0))

@@ -18,9 +18,10 @@ from pydantic import BaseModel
 
 from harness.challenge import SplitLayout, TrackSpec
 from harness.npyio import NpyError, read_header
+from harness.problems import Problem
 from submissions.model.archive import open_upload
 from submissions.model.check import check_in_child
-from submissions.model.errors import ModelError, ModelErrorCode, ModelRejected
+from submissions.model.errors import ModelErrorCode, ModelRejected
 from submissions.model.limits import ModelLimits
 from submissions.model.manifest import ModelManifest
 from submissions.model.sandbox import ChildInput, ChildRequest, isolation, run_child
@@ -30,7 +31,7 @@ class ModelRunReport(BaseModel):
     """Everything measured about a model submission, or why it was refused / failed."""
 
     ok: bool
-    errors: list[ModelError] = []
+    errors: list[Problem] = []
     warnings: list[str] = []
     track: str
     split: str | None = None
@@ -90,7 +91,7 @@ def _inputs(split: SplitLayout | None, full: bool) -> list[Path]:
     return split.full.rgb_files() if full else split.rgb_files()
 
 
-def _check_outputs(folder: Path, files: list[str], label: str) -> list[ModelError]:
+def _check_outputs(folder: Path, files: list[str], label: str) -> list[Problem]:
     """The child's files are checked again here, header only: uint16, h x w x 4, C order."""
     errors = []
     for name in files:
@@ -101,7 +102,7 @@ def _check_outputs(folder: Path, files: list[str], label: str) -> list[ModelErro
             ok = False
         if not ok or "/" in name or name.startswith("."):
             errors.append(
-                ModelError(
+                Problem(
                     file=label,
                     code=ModelErrorCode.WRONG_OUTPUT_SHAPE,
                     message=f"{label}: prediction {name} is not a uint16 h x w x 4 array",
@@ -157,7 +158,7 @@ def run_model(
         paths = _inputs(split, full)
         if split is not None and not paths:
             where = split.full.rgb if full else split.rgb
-            report.errors = [ModelError(file=str(where), code=ModelErrorCode.NO_INPUTS, message=f"{where}: no inputs")]
+            report.errors = [Problem(file=str(where), code=ModelErrorCode.NO_INPUTS, message=f"{where}: no inputs")]
             return report
         (work / "inputs").mkdir()
         items = []
@@ -214,7 +215,7 @@ def run_model(
         errors = _check_outputs(work / request.out, files, bundle.label)
         if len(files) != expected or len(set(files)) != len(files):
             errors.append(
-                ModelError(
+                Problem(
                     file=bundle.label,
                     code=ModelErrorCode.MISSING_OUTPUTS,
                     message=f"{bundle.label}: {len(set(files))} predictions written for {expected} expected",

@@ -36,8 +36,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from harness.problems import Problem
 from submissions.model.confine import ISOLATION, read_record
-from submissions.model.errors import ModelError, ModelErrorCode
+from submissions.model.errors import ModelErrorCode
 from submissions.model.limits import ModelLimits
 
 REQUEST = "request.json"
@@ -82,7 +83,7 @@ class ChildRequest(BaseModel):
 
 class ChildResult(BaseModel):
     ok: bool
-    error: ModelError | None = None
+    error: Problem | None = None
     onnxruntime_version: str = ""
     providers: list[str] = []
     device_name: str = ""
@@ -105,7 +106,7 @@ class ChildResult(BaseModel):
 
 class ChildOutcome(BaseModel):
     result: ChildResult | None = None
-    error: ModelError | None = None
+    error: Problem | None = None
     wall_s: float
     network_isolated: bool
     isolation_note: str
@@ -257,7 +258,7 @@ def run_child(workdir: Path, request: ChildRequest, limits: ModelLimits, label: 
 
     def fail(code: ModelErrorCode, message: str) -> ChildOutcome:
         phase = (workdir / PHASE).read_text()[:200] if (workdir / PHASE).exists() else "starting"
-        return outcome(error=ModelError(file=label, code=code, message=f"{label}: {message} (while {phase})"))
+        return outcome(error=Problem(file=label, code=code, message=f"{label}: {message} (while {phase})"))
 
     if run.returncode is None and run.killed == ModelErrorCode.CRASHED:
         return fail(ModelErrorCode.CRASHED, run.note)
@@ -283,7 +284,7 @@ def run_child(workdir: Path, request: ChildRequest, limits: ModelLimits, label: 
     if result is None:
         return fail(ModelErrorCode.CRASHED, f"exited with status {rc} and no result: {_tail(workdir / LOG)[-300:]}")
     if not result.ok and result.error is not None:
-        error = ModelError(file=label, code=result.error.code, message=f"{label}: {result.error.message}")
+        error = Problem(file=label, code=result.error.code, message=f"{label}: {result.error.message}")
         return outcome(result=result, error=error)
     return outcome(result=result)
 

@@ -14,8 +14,9 @@ from baselines.data import Pair, random_crop, train_pairs
 from baselines.infer import padded_forward, quantise, run_split, tiled_forward
 from baselines.protocol import measure, static_profile
 from baselines.train import train
-from baselines.weights import WeightsError, load_weights, save_weights, sha256_of
+from baselines.weights import WeightsError, load_weights, save_weights
 from harness.challenge import ChallengeLayout, load_challenge
+from harness.hashing import file_sha256
 from harness.raw import unpack
 from harness.sim.demo import demo_spec
 
@@ -177,7 +178,7 @@ def test_training_lowers_the_loss_and_is_deterministic(rgb_challenge, tmp_path):
     a = train(method, track, chal, tmp_path / "a.safetensors", steps=25, seed=3, crop=32)
     b = train(method, track, chal, tmp_path / "b.safetensors", steps=25, seed=3, crop=32)
     assert a.steps == 25 and a.loss_last < 0.5 * a.loss_first
-    assert a.sha256 == b.sha256 == sha256_of(tmp_path / "a.safetensors")
+    assert a.sha256 == b.sha256 == file_sha256(tmp_path / "a.safetensors")
     assert (tmp_path / "a.safetensors.sha256").read_text().split()[0] == a.sha256
 
 

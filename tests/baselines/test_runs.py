@@ -54,9 +54,11 @@ def test_train_run_record_and_show(data_dir):
     r = json.loads(ran.stdout)
     assert r["status"] == "scored" and r["n_images"] == 3 and r["weights_sha256"] == t["sha256"]
     assert r["measurement"]["params"] == 1_861_764 and r["measurement"]["macs_patch"] > 0
-    assert rows(data_dir, "SELECT method, track, split, mode, params, weights_sha256 FROM baselinerun") == [
-        ("unet", "s7", "test1", "patches", 1_861_764, t["sha256"])
-    ]
+    assert rows(
+        data_dir,
+        "SELECT run.method, submission.track, submission.split, run.inputs, run.params, run.weights_sha256 "
+        "FROM run JOIN submission ON submission.id = run.submission_id WHERE run.kind = 'baseline'",
+    ) == [("unet", "s7", "test1", "patches", 1_861_764, t["sha256"])]
     assert rows(data_dir, "SELECT name, kind FROM team") == [("baseline: unet", "baseline")]
     assert rows(data_dir, "SELECT count(*) FROM score WHERE current") == [(1,)]
 

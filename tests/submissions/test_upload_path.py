@@ -123,7 +123,7 @@ def test_a_bad_file_on_the_upload_path_is_reported_as_inside_the_archive(upload,
     assert intake.ok  # names are right: the contents are judged while scoring
     report = score_directories(tmp_path / "work", split.gt, regions=split.rgb_of, pred_label=intake.label)
     assert not report.ok and report.images == []
-    assert [(e.file, e.code.value, e.message) for e in report.errors] == [
+    assert [(e.file, e.code, e.message) for e in report.errors] == [
         (
             "preds/dim.npy",
             "wrong_shape",

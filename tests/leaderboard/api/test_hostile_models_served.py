@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 from harness.challenge import load_challenge, save_challenge
 from leaderboard.db import make_engine
 from leaderboard.launch import start_server, stop_server
-from leaderboard.models import Job, ModelRun, Submission
+from leaderboard.models import Job, Run, Submission
 from tests.submissions.model_helpers import healthy, nan_model, tiny_nodes_bytes
 from tests.support import ORG, build_rgb_challenge, team, wait
 
@@ -159,7 +159,7 @@ def test_the_team_and_organisers_read_which_confinement_held(served):
     doc = wait(base, t["token"], sub_id, timeout=120)
     assert doc["status"] == "scored", doc
     with Session(engine) as session:
-        stored = session.exec(select(ModelRun).where(ModelRun.submission_id == sub_id)).one().report
+        stored = session.exec(select(Run).where(Run.submission_id == sub_id, Run.kind == "model")).one().report
     held = doc["model"]["isolation"]
     assert held == stored["isolation"] and doc["model"]["isolation_note"] == stored["isolation_note"]
     if os.geteuid() == 0:  # as root every step holds (the service drops to user 65534 inside the private root)
