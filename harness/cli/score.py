@@ -116,7 +116,7 @@ def score(
     except KeyError as exc:
         typer.echo(f"Error: {exc.args[0]}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
-    from harness.metrics.engine import numba_without_blas_probe
+    from harness.metrics.numba_start import numba_without_blas_probe
     from harness.scoring import list_ground_truth, score_directories
 
     gt_stems, _ = list_ground_truth(gt)

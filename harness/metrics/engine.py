@@ -13,10 +13,7 @@ read their inputs meanwhile.
 from __future__ import annotations
 
 import os
-import sys
-from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,30 +44,6 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
-
-
-@contextmanager
-def numba_without_blas_probe() -> Iterator[None]:
-    """Spare a short process numba's BLAS probe while the kernels load (about 0.2 s of its start).
-
-    The first time numba readies its compiler (loading cached kernels does), it imports
-    ``scipy.linalg`` only to learn whether a BLAS is there. These kernels use none. Without
-    the probe numba computes inner products (``np.correlate``, ``np.convolve``) with its own
-    loop instead of BLAS; ``np.dot`` and ``np.linalg`` in numba code still find the BLAS when
-    they are compiled. Meant for a process that imports nothing from ``scipy.linalg`` in
-    another thread meanwhile (``harness score``); once numba's compiler or scipy.linalg is
-    loaded it does nothing.
-    """
-    probe = "scipy.linalg.cython_blas"
-    if probe in sys.modules or "numba.np.arraymath" in sys.modules:
-        yield
-        return
-    sys.modules[probe] = None  # the import numba tries fails at once, before scipy.linalg is loaded
-    try:
-        yield
-    finally:
-        if probe in sys.modules and sys.modules[probe] is None:
-            del sys.modules[probe]
 
 
 def plan_items(h: int, w: int, profile: MetricProfile = AIM22) -> np.ndarray:

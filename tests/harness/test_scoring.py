@@ -165,6 +165,18 @@ def test_cli_help_lists_options():
         assert opt in res.stdout
 
 
+def test_importing_scoring_loads_no_service_parts():
+    """harness.scoring is the offline library: no web framework, database, queue or HTTP client, no numba yet."""
+    code = "import json, sys\nimport harness.scoring\nprint(json.dumps(sorted(sys.modules)))"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr[-2000:]
+    loaded = {m.split(".")[0] for m in json.loads(res.stdout)}
+    assert "harness" in loaded
+    service = {"fastapi", "starlette", "sqlmodel", "sqlalchemy", "celery", "kombu", "httpx", "pydantic_settings"}
+    assert not loaded & service, sorted(loaded & service)
+    assert "numba" not in loaded  # the engine loads it when the first ScoringEngine is made
+
+
 def test_cli_score_imports_only_what_scoring_needs(fixture_dirs):
     """No settings, HTTP, imaging, plotting or scipy (numba's BLAS probe included) on the scoring path."""
     res = subprocess.run(
