@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from typing import Literal
 
 from leaderboard.schemas import TrackTable, TrackTableRow
 
@@ -268,3 +269,29 @@ def table2(title: str, table: TrackTable, fmt: str) -> str:
     out += [" & ".join(_tex(c) for c in cells) + r" \\" for cells in body]
     out += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
     return "\n".join(out) + "\n"
+
+
+ExportFormat = Literal["csv", "md", "tex", "table2-md", "table2-tex"]
+EXPORTS: dict[str, tuple[str, str]] = {  # format -> (file suffix, media type)
+    "csv": ("table1.csv", "text/csv"),
+    "md": ("table1.md", "text/markdown"),
+    "tex": ("table1.tex", "application/x-tex"),
+    "table2-md": ("table2.md", "text/markdown"),
+    "table2-tex": ("table2.tex", "application/x-tex"),
+}
+
+
+def as_file(challenge: str, track: str, title: str, table: TrackTable, fmt: ExportFormat) -> tuple[str, str, str]:
+    """A track's table as a file: (text, file name of safe characters only, media type)."""
+    if fmt == "csv":
+        text = to_csv(table)
+    elif fmt.startswith("table2-"):
+        text = table2(title, table, fmt.removeprefix("table2-"))
+    elif fmt == "md":
+        text = to_markdown(title, table)
+    else:
+        text = to_latex(title, table)
+    suffix, media = EXPORTS[fmt]
+    filename = f"{challenge}-{track}-{table.split or 'none'}-{suffix}"
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in filename)
+    return text, safe, media

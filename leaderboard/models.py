@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlalchemy import false as sa_false
 from sqlalchemy import true as sa_true
-from sqlmodel import Field, SQLModel
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import AutoString, Field, SQLModel
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+Clock = Callable[[], datetime]  # what services read the time from (``utcnow``; tests pass one they move)
 
 
 class Status(StrEnum):
@@ -175,6 +180,30 @@ class JobState(StrEnum):
     FAILED = "failed"
 
 
+class JobKind(StrEnum):
+    """What a job does; the value is what the job table stores (and names its Celery task)."""
+
+    SCORE = "score"  # score a submission's predictions (queue cpu)
+    MODEL_RUN = "model-run"  # run a submitted model, then score its predictions (queue gpu)
+    BASELINE_RUN = "baseline-run"  # re-run a baseline method on a split (queue gpu)
+    BASELINE_TRAIN = "baseline-train"  # train a baseline's weights (queue gpu)
+
+
+class _KindColumn(TypeDecorator):
+    """A job kind stored as its plain string value (``model-run``), read back as a ``JobKind``."""
+
+    impl = AutoString
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else str(value)
+
+    def process_result_value(self, value, dialect):
+        if value is None or value not in JobKind._value2member_map_:
+            return value  # a kind this version does not know stays readable; no worker here runs it
+        return JobKind(value)
+
+
 class Job(SQLModel, table=True):
     """One unit of work for a worker; the truth about it, whatever the broker says.
 
@@ -185,7 +214,7 @@ class Job(SQLModel, table=True):
     """
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(index=True)  # score | model-run | baseline-run | baseline-train
+    kind: JobKind = Field(sa_column=Column("kind", _KindColumn(), nullable=False, index=True))
     queue: str = "cpu"  # cpu | gpu
     submission_id: int | None = Field(default=None, foreign_key="submission.id", index=True)
     # set: the team's jobs run one at a time, in order (model runs); None: no per-team turn

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from baselines.reported import ReportedScore
 
@@ -252,3 +253,35 @@ class ReferenceBoard(BaseModel):
     splits: list[str]
     scores_available: bool  # False: the table holds no score cells for this track
     rows: list[ReferenceRow]
+
+
+class SplitStatePublic(BaseModel):
+    """A test split as the organiser sees it: its visibility, whether it was revealed, its ranking rule."""
+
+    track: str
+    split: str
+    visibility: str
+    revealed: bool
+    rank_by: str
+    primary_metric: str
+
+
+class TrainBudget(BaseModel):
+    steps: int | None = Field(None, ge=1, le=10_000_000)
+    epochs: float | None = Field(None, gt=0, le=100_000)
+    minutes: float | None = Field(None, gt=0, le=10_000)
+    seed: int = 0
+
+
+class BaselineJobRequest(BaseModel):
+    method: str = Field(max_length=64)
+    track: str = Field(max_length=64)
+    split: str = Field(max_length=64)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    mode: Literal["patches", "full"] | None = None
+    train: TrainBudget | None = Field(None, description="train first (if no weights exist) with this budget")
+
+
+class JobAccepted(BaseModel):
+    job_id: int
+    queue: str

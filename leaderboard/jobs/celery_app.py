@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from celery import Celery
 
+from leaderboard.models import JobKind
 from leaderboard.settings import Settings, broker_urls
 
 CPU_QUEUE = "cpu"
@@ -19,10 +20,10 @@ QUEUES = (CPU_QUEUE, GPU_QUEUE)
 
 # one Celery task per kind of job; each only carries the job's id
 TASK_FOR_KIND = {
-    "score": "harness.score_submission",
-    "baseline-run": "harness.run_baseline",
-    "baseline-train": "harness.train_baseline",
-    "model-run": "harness.run_model",
+    JobKind.SCORE: "harness.score_submission",
+    JobKind.BASELINE_RUN: "harness.run_baseline",
+    JobKind.BASELINE_TRAIN: "harness.train_baseline",
+    JobKind.MODEL_RUN: "harness.run_model",
 }
 
 EMBEDDED_POLL_S = 0.2  # the SQLAlchemy transport polls its table; kombu's default is 1 s

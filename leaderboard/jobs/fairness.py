@@ -20,7 +20,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from leaderboard.models import Job, JobState, Team, utcnow
+from leaderboard.models import Clock, Job, JobState, Team, utcnow
 
 GOING = (JobState.QUEUED, JobState.RUNNING)  # a team's turn is taken while one of its jobs is in these
 
@@ -42,7 +42,7 @@ def admit(session: Session, job: Job) -> None:
         job.dispatched_at = None
 
 
-def promote(engine: Engine, team_id: int) -> Job | None:
+def promote(engine: Engine, team_id: int, clock: Clock = utcnow) -> Job | None:
     """Queue the team's oldest waiting job when none of its jobs is queued or running.
 
     Returns the promoted job (detached; the caller sends its message), or None when the team's
@@ -62,7 +62,7 @@ def promote(engine: Engine, team_id: int) -> Job | None:
         res = session.exec(
             update(Job)
             .where(Job.id == next_id, Job.state == JobState.WAITING)
-            .values(state=JobState.QUEUED, dispatched_at=utcnow())
+            .values(state=JobState.QUEUED, dispatched_at=clock())
         )
         session.commit()
         if res.rowcount != 1:

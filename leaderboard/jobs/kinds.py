@@ -1,7 +1,7 @@
 """What a kind of job does: run it, record its final failure, reset what a lost attempt left.
 
-The handlers are bound to the services once, in ``leaderboard.context``; the job queue only
-looks them up by the job's kind.
+The kinds themselves are one enum, ``leaderboard.models.JobKind``. The handlers are bound to the
+services once, in ``leaderboard.context``; the job queue only looks them up by the job's kind.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ def _nothing(job: Job) -> None:
 
 
 @dataclass(frozen=True)
-class JobKind:
+class JobHandler:
     run: Callable[[Job], object]  # does the work (raises to retry)
     on_failed: Callable[[Job, str], None]  # the last attempt failed: tell the user where they look
     on_requeue: Callable[[Job], None] = _nothing  # an attempt was lost: reset its half-done state

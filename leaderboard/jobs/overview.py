@@ -94,9 +94,9 @@ def team_queues(session: Session, now) -> list[dict]:
     return sorted(teams.values(), key=lambda t: min(j["job_id"] for j in t["jobs"]))
 
 
-def summary(session: Session, stale_s: float) -> dict:
+def summary(session: Session, stale_s: float, now=None) -> dict:
     """Jobs per state and queue; the queued (oldest first), running and latest failed jobs; workers."""
-    now = utcnow()
+    now = now or utcnow()
     alive_after = now - timedelta(seconds=stale_s)
     states = {s.value: 0 for s in JobState}
     for state, n in session.exec(select(Job.state, func.count()).group_by(Job.state)).all():

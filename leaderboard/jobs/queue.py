@@ -20,15 +20,15 @@ import time
 from datetime import timedelta
 from functools import cached_property
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, event, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from leaderboard.jobs import fairness
 from leaderboard.jobs.celery_app import CPU_QUEUE, TASK_FOR_KIND, is_embedded, make_celery
-from leaderboard.jobs.kinds import JobKind
+from leaderboard.jobs.kinds import JobHandler
 from leaderboard.jobs.overview import summary as job_summary
-from leaderboard.models import Job, JobState, WorkerBeat, utcnow
+from leaderboard.models import Clock, Job, JobKind, JobState, WorkerBeat, utcnow
 from leaderboard.settings import Settings
 
 log = logging.getLogger("harness.jobs")
@@ -46,13 +46,17 @@ def _this_attempt(job: Job) -> list:
     return [Job.id == job.id, Job.state == JobState.RUNNING, Job.worker == job.worker, Job.attempts == job.attempts]
 
 
+OUTBOX = "harness.jobs.outbox"  # session.info key: (id, kind, queue) of the jobs to send once it commits
+
+
 class JobQueue:
-    def __init__(self, settings: Settings, engine: Engine) -> None:
+    def __init__(self, settings: Settings, engine: Engine, clock: Clock = utcnow) -> None:
         self.settings = settings
         self.engine = engine
+        self.clock = clock
         self._pruned_at = -math.inf
         # what each kind of job does; filled once by the composition root (leaderboard.context)
-        self.kinds: dict[str, JobKind] = {}
+        self.handlers: dict[JobKind, JobHandler] = {}
 
     @cached_property
     def celery(self):
@@ -60,23 +64,23 @@ class JobQueue:
 
     # --- creation and dispatch ------------------------------------------------------------
 
-    def add(
+    def submit(
         self,
         session: Session,
-        kind: str,
+        kind: JobKind,
         *,
         submission_id: int | None = None,
         payload: dict | None = None,
         queue: str = CPU_QUEUE,
         team_id: int | None = None,
     ) -> Job:
-        """A new job in the caller's transaction; ``send_new`` it after the commit.
+        """A new job in the caller's transaction; its message is sent once that transaction commits
+        (never when it rolls back), so a worker can only be told of a job it will find.
 
         With ``team_id`` the job takes its team's turn (``fairness``): it is ``waiting`` while
-        another of the team's jobs is queued or running, else queued.
+        another of the team's jobs is queued or running, else queued. A waiting job is not sent.
         """
-        if kind not in TASK_FOR_KIND:
-            raise ValueError(f"unknown job kind {kind!r}")
+        kind = JobKind(kind)
         job = Job(
             kind=kind,
             queue=queue,
@@ -84,26 +88,37 @@ class JobQueue:
             team_id=team_id,
             payload=payload or {},
             max_attempts=self.settings.job_max_attempts,
-            # the caller sends it right after the commit; the reaper resends only if that send failed
-            dispatched_at=utcnow(),
+            created_at=self.clock(),
+            # sent right after the commit; the reaper resends only if that send failed
+            dispatched_at=self.clock(),
         )
         if team_id is not None:
             fairness.admit(session, job)
         session.add(job)
         session.flush()
+        if job.state == JobState.QUEUED:
+            self._outbox(session).append((job.id, kind, queue))
         return job
 
-    def send_new(self, job: Job) -> bool:
-        """After the commit of ``add``: send the job's message, unless it waits for its team's turn."""
-        if job.state != JobState.QUEUED:
-            return False
-        return self.send(job.id, job.kind, job.queue)
+    def _outbox(self, session: Session) -> list[tuple[int, JobKind, str]]:
+        """The jobs ``session`` will send when it commits (its listeners are set up on first use)."""
+        if OUTBOX not in session.info:
+            session.info[OUTBOX] = []
+            event.listen(session, "after_commit", self._send_outbox)
+            event.listen(session, "after_rollback", lambda s: s.info[OUTBOX].clear())
+        return session.info[OUTBOX]
+
+    def _send_outbox(self, session: Session) -> None:
+        pending = list(session.info[OUTBOX])
+        session.info[OUTBOX].clear()
+        for job_id, kind, queue in pending:
+            self.send(job_id, kind, queue)
 
     def dispatch(self, job_id: int, *, countdown: float = 0) -> bool:
         """Mark a queued job sent and send its message (the reaper and retries use this)."""
         with Session(self.engine) as session:
             res = session.exec(
-                update(Job).where(Job.id == job_id, Job.state == JobState.QUEUED).values(dispatched_at=utcnow())
+                update(Job).where(Job.id == job_id, Job.state == JobState.QUEUED).values(dispatched_at=self.clock())
             )
             session.commit()
             if res.rowcount != 1:
@@ -112,7 +127,7 @@ class JobQueue:
             kind, queue = job.kind, job.queue
         return self.send(job_id, kind, queue, countdown=countdown)
 
-    def send(self, job_id: int, kind: str, queue: str, *, countdown: float = 0) -> bool:
+    def send(self, job_id: int, kind: JobKind, queue: str, *, countdown: float = 0) -> bool:
         """Send a job's message; a broker that is down leaves the job queued for the reaper to resend.
 
         Touches the database only when the broker cannot be reached (to have the reaper resend it).
@@ -140,7 +155,7 @@ class JobQueue:
 
     def claim(self, job_id: int, worker: str) -> Job | None:
         """Take a queued job for this worker; None when it is not queued (done, or someone has it)."""
-        now = utcnow()
+        now = self.clock()
         with Session(self.engine) as session:
             res = session.exec(
                 update(Job)
@@ -164,7 +179,7 @@ class JobQueue:
     def beat(self, job: Job) -> bool:
         """Report the job alive; False when it is no longer ours (reaped while we looked dead)."""
         with Session(self.engine) as session:
-            res = session.exec(update(Job).where(*_this_attempt(job)).values(heartbeat_at=utcnow()))
+            res = session.exec(update(Job).where(*_this_attempt(job)).values(heartbeat_at=self.clock()))
             session.commit()
             return res.rowcount == 1
 
@@ -173,7 +188,7 @@ class JobQueue:
             res = session.exec(
                 update(Job)
                 .where(*_this_attempt(job))
-                .values(state=JobState.SUCCEEDED, finished_at=utcnow(), last_error=None)
+                .values(state=JobState.SUCCEEDED, finished_at=self.clock(), last_error=None)
             )
             session.exec(
                 update(WorkerBeat).where(WorkerBeat.name == job.worker).values(jobs_done=WorkerBeat.jobs_done + 1)
@@ -187,7 +202,7 @@ class JobQueue:
         """A job of a team ended: queue and send the team's next waiting one (if its turn is free)."""
         if ended.team_id is None:
             return
-        promoted = fairness.promote(self.engine, ended.team_id)
+        promoted = fairness.promote(self.engine, ended.team_id, self.clock)
         if promoted is not None:
             log.info("job %d: team %d's turn (after job %d)", promoted.id, promoted.team_id, ended.id)
             self.send(promoted.id, promoted.kind, promoted.queue)
@@ -207,22 +222,22 @@ class JobQueue:
             if final
             else f"attempt {job.attempts} of {job.max_attempts}: {error}"
         )
-        values = {"state": JobState.FAILED, "finished_at": utcnow()} if final else {"state": JobState.QUEUED}
+        values = {"state": JobState.FAILED, "finished_at": self.clock()} if final else {"state": JobState.QUEUED}
         with Session(self.engine) as session:
             res = session.exec(update(Job).where(*conditions).values(last_error=message, **values))
             session.commit()
         if res.rowcount != 1:
             return None
-        kind = self.kinds.get(job.kind)
+        handler = self.handlers.get(job.kind)
         if final:
             log.error("job %d (%s) failed: %s", job.id, job.kind, message)
-            if kind:
-                kind.on_failed(job, message)
+            if handler:
+                handler.on_failed(job, message)
             self.next_turn(job)
             return JobState.FAILED
         log.warning("job %d (%s) requeued: %s", job.id, job.kind, message)
-        if kind:
-            kind.on_requeue(job)
+        if handler:
+            handler.on_requeue(job)
         self.dispatch(job.id, countdown=min(60.0, 2.0**job.attempts))
         return JobState.QUEUED
 
@@ -231,7 +246,7 @@ class JobQueue:
     def reap(self) -> dict[str, int]:
         """Requeue (or fail) jobs whose heartbeat stopped; resend queued jobs nobody took; give a turn
         to teams whose jobs all wait (the process that should have promoted one died)."""
-        now = utcnow()
+        now = self.clock()
         stale_before = now - timedelta(seconds=self.settings.job_stale_s)
         with Session(self.engine) as session:
             lost = session.exec(
@@ -259,7 +274,7 @@ class JobQueue:
         for job_id in idle:
             counts["resent"] += self.dispatch(job_id)
         for team_id in stalled:
-            promoted = fairness.promote(self.engine, team_id)
+            promoted = fairness.promote(self.engine, team_id, self.clock)
             if promoted is not None:
                 counts["promoted"] += 1
                 self.send(promoted.id, promoted.kind, promoted.queue)
@@ -277,7 +292,9 @@ class JobQueue:
             with self.celery.connection_for_write() as conn:
                 channel = conn.default_channel
                 channel_engine, _ = channel._open()
-                cutoff = utcnow().replace(tzinfo=None) - timedelta(seconds=older_than_s)
+                cutoff = utcnow().replace(
+                    tzinfo=None
+                )  # the broker stamps wall-clock time - timedelta(seconds=older_than_s)
                 with channel_engine.begin() as db:
                     db.execute(
                         delete(Message.__table__).where(
@@ -297,7 +314,7 @@ class JobQueue:
                 beat = WorkerBeat(
                     name=name, host=host, pid=int(pid), queues=queues, concurrency=concurrency, device=device
                 )
-            beat.seen_at = utcnow()
+            beat.seen_at = self.clock()
             session.add(beat)
             session.commit()
 
@@ -310,4 +327,4 @@ class JobQueue:
 
     def summary(self, session: Session) -> dict:
         """Jobs per state and queue, the queued, running and failed ones, workers (``jobs.overview``)."""
-        return job_summary(session, self.settings.job_stale_s)
+        return job_summary(session, self.settings.job_stale_s, self.clock())

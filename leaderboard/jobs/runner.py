@@ -40,13 +40,13 @@ def run_job(jobs: JobQueue, job_id: int) -> str:
     job = jobs.claim(job_id, worker_name())
     if job is None:
         return "skipped"  # a duplicate delivery, or a job already finished
-    kind = jobs.kinds.get(job.kind)
+    handler = jobs.handlers.get(job.kind)
     heartbeat = Heartbeat(jobs, job)
     heartbeat.start()
     try:
-        if kind is None:
-            raise RuntimeError(f"this worker cannot run jobs of kind {job.kind!r}")
-        kind.run(job)
+        if handler is None:
+            raise RuntimeError(f"this worker cannot run jobs of kind {str(job.kind)!r}")
+        handler.run(job)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the job
         log.exception("job %d (%s) raised", job.id, job.kind)
         state = jobs.retry_or_fail(job, f"{type(exc).__name__}: {exc}")

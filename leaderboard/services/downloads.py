@@ -30,7 +30,7 @@ from typing import Literal
 from harness import __version__
 from harness.challenge import SplitLayout, SplitSpec, TrackSpec
 from harness.errors import Forbidden, HarnessError, NotFound
-from leaderboard.models import utcnow
+from leaderboard.models import Clock, utcnow
 from leaderboard.services.archives import ArchiveCache, ArchiveInfo, Background, Member, fingerprint
 from leaderboard.services.challenge import Challenge
 from leaderboard.services.data_models import ArchiveEntry, SplitData, SubmissionFormat, TrackData
@@ -79,8 +79,9 @@ def _folder_state(files: SplitLayout, manifest: Path) -> tuple:
 
 
 class Downloads:
-    def __init__(self, root: Path, challenge: Challenge) -> None:
+    def __init__(self, root: Path, challenge: Challenge, clock: Clock = utcnow) -> None:
         self.challenge = challenge
+        self.clock = clock
         self.cache = ArchiveCache(root)
         self._builder = Background(self._build_ahead, name="downloads")
         self._scans: dict[tuple[str, str, str], Scan] = {}
@@ -95,7 +96,7 @@ class Downloads:
         """The split, when its ``kind`` download is given out now (NotFound / Forbidden otherwise)."""
         spec = self.challenge.track(track)
         found = next((s for s in spec.splits if s.name == split), None)
-        now = utcnow()
+        now = self.clock()
         state = state_of(found, now) if found else None
         if found is None or (found.visibility == "hidden" and state == "upcoming"):  # unannounced: unknown
             raise NotFound(f"track {track!r} offers no split {split!r} for download")
@@ -183,7 +184,7 @@ class Downloads:
     def listing(self, track: str) -> TrackData:
         """Every split a participant may see now, with counts, sizes and each archive's sha256 once built."""
         spec = self.challenge.track(track)
-        now = utcnow()
+        now = self.clock()
         splits = []
         for s in spec.splits:
             if not self.listed(s, now):
@@ -257,7 +258,7 @@ class Downloads:
 
     def warm(self) -> None:
         """Queue every archive given out now (inputs first, then samples, training pairs last)."""
-        now = utcnow()
+        now = self.clock()
         for kind in ("inputs", "sample", "train"):
             for spec in self.challenge.spec.tracks:
                 for s in spec.splits:

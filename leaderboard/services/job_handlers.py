@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import logging
 
-from leaderboard.jobs.kinds import JobKind
-from leaderboard.models import Job
+from leaderboard.jobs.kinds import JobHandler
+from leaderboard.models import Job, JobKind
 from leaderboard.services.baseline_runs import BaselineRuns
 from leaderboard.services.model_runs import ModelRuns
 from leaderboard.services.scoring import Scoring
@@ -16,7 +16,7 @@ from leaderboard.services.scoring import Scoring
 log = logging.getLogger("harness.jobs")
 
 
-def job_kinds(scoring: Scoring, baselines: BaselineRuns, models: ModelRuns) -> dict[str, JobKind]:
+def job_handlers(scoring: Scoring, baselines: BaselineRuns, models: ModelRuns) -> dict[JobKind, JobHandler]:
     def score(job: Job) -> None:
         scoring.process(job.submission_id)
 
@@ -43,8 +43,8 @@ def job_kinds(scoring: Scoring, baselines: BaselineRuns, models: ModelRuns) -> d
         log.error("baseline job %d (%s) failed for good: %s", job.id, job.payload, message)
 
     return {
-        "score": JobKind(run=score, on_failed=score_failed, on_requeue=score_requeued),
-        "model-run": JobKind(run=model_run, on_failed=score_failed, on_requeue=score_requeued),
-        "baseline-train": JobKind(run=train, on_failed=baseline_failed),
-        "baseline-run": JobKind(run=run, on_failed=baseline_failed),
+        JobKind.SCORE: JobHandler(run=score, on_failed=score_failed, on_requeue=score_requeued),
+        JobKind.MODEL_RUN: JobHandler(run=model_run, on_failed=score_failed, on_requeue=score_requeued),
+        JobKind.BASELINE_TRAIN: JobHandler(run=train, on_failed=baseline_failed),
+        JobKind.BASELINE_RUN: JobHandler(run=run, on_failed=baseline_failed),
     }

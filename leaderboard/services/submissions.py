@@ -12,7 +12,20 @@ from harness.challenge import SplitSpec
 from harness.errors import Forbidden, Invalid, LimitReached, NotFound
 from leaderboard.jobs.celery_app import GPU_QUEUE
 from leaderboard.jobs.queue import JobQueue
-from leaderboard.models import ImageScore, Job, JobState, Run, Score, Status, Submission, Team, facts_of, utcnow
+from leaderboard.models import (
+    Clock,
+    ImageScore,
+    Job,
+    JobKind,
+    JobState,
+    Run,
+    Score,
+    Status,
+    Submission,
+    Team,
+    facts_of,
+    utcnow,
+)
 from leaderboard.schemas import ImageResult, ModelFigures, SplitScore, SubmissionPublic
 from leaderboard.services.challenge import Challenge
 from leaderboard.services.predictions import check_readable
@@ -25,8 +38,15 @@ ACTIVE = (Status.RECEIVED, Status.VALIDATING, Status.QUEUED, Status.SCORING)
 
 class Submissions:
     def __init__(
-        self, settings: Settings, challenge: Challenge, splits: Splits, store: UploadStore, jobs: JobQueue
+        self,
+        settings: Settings,
+        challenge: Challenge,
+        splits: Splits,
+        store: UploadStore,
+        jobs: JobQueue,
+        clock: Clock = utcnow,
     ) -> None:
+        self.clock = clock
         self.settings = settings
         self.challenge = challenge
         self.splits = splits
@@ -40,7 +60,7 @@ class Submissions:
         split_spec = self.challenge.test_split(track, split)
         if not team.approved:
             raise Forbidden("your team waits for the organisers' approval before it can submit")
-        now = utcnow()
+        now = self.clock()
         if split_spec.opens and now < split_spec.opens:
             raise Forbidden(f"split {split!r} opens at {split_spec.opens.isoformat()}")
         if split_spec.closes and now > split_spec.closes:
@@ -65,7 +85,7 @@ class Submissions:
         )
         if session.exec(mine).one() >= split_spec.limit_total:
             raise LimitReached(f"the total limit of {split_spec.limit_total} submissions to {track}/{split} is reached")
-        recent = mine.where(Submission.created_at >= utcnow() - timedelta(days=1))
+        recent = mine.where(Submission.created_at >= self.clock() - timedelta(days=1))
         today = session.exec(recent.where((Submission.status != Status.FAILED) | col(Submission.charged))).one()
         if today >= split_spec.limit_per_day:
             charged = session.exec(recent.where(col(Submission.charged))).one()
@@ -115,11 +135,14 @@ class Submissions:
             split=split,
             upload_sha256=received.sha256,
             upload_bytes=received.size,
+            created_at=self.clock(),
+            updated_at=self.clock(),
             **facts,
         )
         session.add(sub)
         session.flush()  # the id exists now, but no other session sees the row yet
-        queued = self._add_job(session, sub) if job else None
+        if job:
+            self._add_job(session, sub)  # sent by the queue once the commit below lands
         if before_commit:
             before_commit(session, sub)
         final = self.store.keep(received, sub.id)
@@ -129,8 +152,6 @@ class Submissions:
             final.unlink(missing_ok=True)
             raise
         session.refresh(sub)
-        if queued is not None:
-            self.jobs.send_new(queued)
         return sub
 
     def _add_job(self, session: Session, sub: Submission):
@@ -139,8 +160,10 @@ class Submissions:
         Model runs take their team's turn: one at a time per team, in order (``leaderboard.jobs.fairness``).
         """
         if sub.kind == "model":
-            return self.jobs.add(session, "model-run", submission_id=sub.id, queue=GPU_QUEUE, team_id=sub.team_id)
-        return self.jobs.add(session, "score", submission_id=sub.id)
+            return self.jobs.submit(
+                session, JobKind.MODEL_RUN, submission_id=sub.id, queue=GPU_QUEUE, team_id=sub.team_id
+            )
+        return self.jobs.submit(session, JobKind.SCORE, submission_id=sub.id)
 
     def rescore(self, session: Session, sub: Submission) -> Submission:
         """Score the stored upload again (one job; asking twice while it waits adds nothing).
@@ -155,12 +178,11 @@ class Submissions:
         if active is not None:
             return sub
         sub.status = Status.RECEIVED
-        sub.updated_at = utcnow()
+        sub.updated_at = self.clock()
         session.add(sub)
-        job = self._add_job(session, sub)
+        self._add_job(session, sub)
         session.commit()
         session.refresh(sub)
-        self.jobs.send_new(job)
         return sub
 
     # --- reading ----------------------------------------------------------------------------
@@ -246,6 +268,7 @@ class Submissions:
         ).one()
         waited = None
         if oldest is not None:
-            oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=utcnow().tzinfo)
-            waited = (utcnow() - oldest).total_seconds()
+            now = self.clock()
+            oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=now.tzinfo)
+            waited = (now - oldest).total_seconds()
         return {"counts": counts, "oldest_waiting_s": waited}

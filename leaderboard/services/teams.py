@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlmodel import Session, col, func, select
 
 from harness.errors import Conflict, Forbidden, LimitReached, NotFound
-from leaderboard.models import Team, utcnow
+from leaderboard.models import Clock, Team, utcnow
 from leaderboard.schemas import TeamCreated
 from leaderboard.settings import Settings
 
@@ -21,8 +21,9 @@ def token_hash(token: str) -> str:
 
 
 class Teams:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Clock = utcnow) -> None:
         self.settings = settings
+        self.clock = clock
 
     def register(self, session: Session, name: str, client: str | None = None) -> TeamCreated:
         """A new team (``name`` already normalised by the schema); ``client``: the caller's address.
@@ -40,7 +41,7 @@ class Teams:
             recent = session.exec(
                 select(func.count())
                 .select_from(Team)
-                .where(Team.created_from == origin, col(Team.created_at) >= utcnow() - timedelta(hours=1))
+                .where(Team.created_from == origin, col(Team.created_at) >= self.clock() - timedelta(hours=1))
             ).one()
             if recent >= self.settings.registration_per_hour:
                 raise LimitReached(
@@ -51,6 +52,7 @@ class Teams:
             name=name,
             token_sha256=token_hash(token),
             created_from=origin,
+            created_at=self.clock(),
             approved=not self.settings.registration_approval,
         )
         session.add(team)

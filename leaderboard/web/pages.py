@@ -29,18 +29,9 @@ def _page(request: Request, name: str, ctx: Context, **context) -> HTMLResponse:
     return templates.TemplateResponse(request, name, {"spec": ctx.challenge.spec, **context})
 
 
-def _split_states(ctx: Context, session: Session, track: str, organiser: bool) -> list[dict]:
-    """Each test split of a track: its spec, whether it was revealed, whether this caller sees it."""
-    out = []
-    for s in ctx.challenge.track(track).test_splits:
-        revealed = s.visibility == "hidden" and ctx.splits.state(session, track, s.name).revealed
-        out.append({"spec": s, "revealed": revealed, "visible": organiser or s.visibility == "public" or revealed})
-    return out
-
-
 @router.get("/", response_class=HTMLResponse)
 def overview(request: Request, ctx: CtxDep, session: SessionDep) -> HTMLResponse:
-    states = {t.name: _split_states(ctx, session, t.name, False) for t in ctx.challenge.spec.tracks}
+    states = {t.name: ctx.splits.views(session, t.name, False) for t in ctx.challenge.spec.tracks}
     return _page(request, "overview.html", ctx, states=states)
 
 
@@ -52,7 +43,7 @@ def rules(request: Request, ctx: CtxDep) -> HTMLResponse:
 @router.get("/tracks/{track}", response_class=HTMLResponse)
 def track_overview(request: Request, track: str, ctx: CtxDep, session: SessionDep) -> HTMLResponse:
     spec = ctx.challenge.track(track)
-    return _page(request, "track.html", ctx, track=spec, states=_split_states(ctx, session, track, False))
+    return _page(request, "track.html", ctx, track=spec, states=ctx.splits.views(session, track, False))
 
 
 @router.get("/evaluation/{track}", response_class=HTMLResponse)
@@ -63,15 +54,14 @@ def evaluation(request: Request, track: str, ctx: CtxDep) -> HTMLResponse:
 def _board(ctx: Context, session: Session, track: str, split: str, organiser: bool) -> dict:
     """What the leaderboard table of one split shows: ranked teams, then baselines apart."""
     rows = ctx.ranking.leaderboard(session, track, split, organiser)
-    spec = ctx.challenge.split(track, split)
-    state = ctx.splits.state(session, track, split)
+    view = ctx.splits.view(session, track, split, organiser)
     return {
-        "split": spec,
-        "primary": spec.primary_metric,
+        "split": view.spec,
+        "primary": view.spec.primary_metric,
         "teams": [r for r in rows if r.baseline is None],
         "baselines": [r for r in rows if r.baseline is not None],
-        "rank_by": state.rank_by,
-        "revealed": state.revealed,
+        "rank_by": view.rank_by,
+        "shown_as": view.shown_as,
     }
 
 
@@ -83,8 +73,8 @@ def leaderboard_page(
     spec = ctx.challenge.track(track)
     name = split or ctx.challenge.default_split(track)
     ctx.challenge.test_split(track, name)
-    states = _split_states(ctx, session, track, False)
-    visible = next(s["visible"] for s in states if s["spec"].name == name)
+    states = ctx.splits.views(session, track, False)
+    visible = next(v.visible for v in states if v.spec.name == name)
     board = _board(ctx, session, track, name, False) if visible else None
     reference = ctx.reference.board(track, ctx.ranking.track_table(session, track, False, details=False))
     context = {"track": spec, "states": states, "chosen": ctx.challenge.split(track, name), "board": board}
@@ -106,7 +96,7 @@ def leaderboard_board(
 def analysis_page(request: Request, track: str, ctx: CtxDep, session: SessionDep) -> HTMLResponse:
     """Significance, plots and visual comparisons (hidden splits with the organiser token)."""
     spec = ctx.challenge.track(track)
-    return _page(request, "analysis.html", ctx, track=spec, states=_split_states(ctx, session, track, False))
+    return _page(request, "analysis.html", ctx, track=spec, states=ctx.splits.views(session, track, False))
 
 
 @router.get("/submit", response_class=HTMLResponse)
@@ -114,14 +104,12 @@ def submit_page(request: Request, ctx: CtxDep, session: SessionDep, track: str |
     chosen = ctx.challenge.track(track) if track else ctx.challenge.spec.tracks[0]
     splits = {
         t.name: [
-            {"name": st["spec"].name, "hidden": not st["visible"], "metric": st["spec"].primary_metric}
-            for st in _split_states(ctx, session, t.name, False)
+            {"name": v.spec.name, "hidden": not v.visible, "metric": v.spec.primary_metric}
+            for v in ctx.splits.views(session, t.name, False)
         ]
         for t in ctx.challenge.spec.tracks
     }
-    return _page(
-        request, "submit.html", ctx, chosen=chosen, splits=splits, registration=ctx.settings.registration_open
-    )
+    return _page(request, "submit.html", ctx, chosen=chosen, splits=splits, registration=ctx.settings.registration_open)
 
 
 @router.get("/submissions", response_class=HTMLResponse)

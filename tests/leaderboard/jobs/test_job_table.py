@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -16,6 +15,7 @@ from leaderboard.db import make_engine
 from leaderboard.jobs.runner import run_job
 from leaderboard.models import Job, JobState, Score, Status, Submission, Team, utcnow
 from leaderboard.settings import Settings
+from tests.clock import MovableClock
 from tests.support import build_tiny_challenge, drop_postgres, make_zip, postgres_url
 
 
@@ -88,14 +88,18 @@ def test_reaper_requeues_a_lost_job_then_gives_up(service):
 
 
 def test_reaper_leaves_a_beating_job_alone(service):
+    clock = MovableClock()
+    service.jobs.clock = clock  # the queue reads the time from it: moved, never slept
     _, job_id = new_submission(service)
     job = service.jobs.claim(job_id, "alive:1")
-    time.sleep(0.6)
+    clock.advance(seconds=0.9)
     service.jobs.beat(job)
-    time.sleep(0.6)  # 1.2 s since the claim, 0.6 s since the beat: alive with job_stale_s=1
+    clock.advance(seconds=0.9)  # 1.8 s since the claim, 0.9 s since the beat: alive with job_stale_s=1
     assert service.jobs.reap()["requeued"] == 0
     with Session(service.engine) as session:
         assert session.get(Job, job_id).state == JobState.RUNNING
+    clock.advance(seconds=0.2)  # 1.1 s since the beat: now it is lost
+    assert service.jobs.reap()["requeued"] == 1
 
 
 def test_two_racing_attempts_write_one_score_set(service):
