@@ -140,9 +140,14 @@ def test_a_new_job_is_sent_once_not_again_by_the_reaper(service):
     assert service.jobs.reap()["resent"] == 0
 
 
-def test_workers_never_receive_the_organiser_token(tmp_path):
+def test_workers_never_receive_the_organiser_token(tmp_path, monkeypatch):
     from leaderboard.jobs.supervisor import settings_env
 
-    env = settings_env(Settings(data_dir=tmp_path, organizer_token="the-organisers-secret"))
-    assert "HARNESS_ORGANIZER_TOKEN" not in env and "the-organisers-secret" not in env.values()
+    # the deprecated spelling, set in the server's own environment, is kept from workers too
+    monkeypatch.setenv("HARNESS_ORGANIZER_TOKEN", "the-organisers-secret")
+    settings = Settings(data_dir=tmp_path)
+    assert settings.organiser_token == "the-organisers-secret"
+    env = settings_env(settings)
+    assert "HARNESS_ORGANISER_TOKEN" not in env and "HARNESS_ORGANIZER_TOKEN" not in env
+    assert "the-organisers-secret" not in env.values()
     assert env["HARNESS_DATA_DIR"] == str(tmp_path.resolve())
