@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from baselines.export import export_method
+from baselines.onnx_export import export_method
 from harness.challenge import load_challenge, save_challenge
 from leaderboard.launch import start_server, stop_server
 from tests.support import build_rgb_challenge, team, wait
