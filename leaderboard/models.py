@@ -16,9 +16,11 @@ def utcnow() -> datetime:
 
 
 class Status(StrEnum):
-    RECEIVED = "received"
+    """A submission's lifecycle: received -> queued -> validating -> scoring -> scored | failed."""
+
+    RECEIVED = "received"  # recorded with no job waiting (a baseline run, scored in place)
+    QUEUED = "queued"  # its job is committed and not started (again, after a lost attempt or a re-score)
     VALIDATING = "validating"
-    QUEUED = "queued"
     SCORING = "scoring"
     SCORED = "scored"
     FAILED = "failed"

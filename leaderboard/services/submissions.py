@@ -119,7 +119,10 @@ class Submissions:
         )
         session.add(sub)
         session.flush()  # the id exists now, but no other session sees the row yet
-        queued = self._add_job(session, sub) if job else None
+        queued = None
+        if job:  # the submission waits for its job: queued from the commit until a worker starts it
+            sub.status = Status.QUEUED
+            queued = self._add_job(session, sub)
         if before_commit:
             before_commit(session, sub)
         final = self.store.keep(received, sub.id)
@@ -154,7 +157,7 @@ class Submissions:
         ).first()
         if active is not None:
             return sub
-        sub.status = Status.RECEIVED
+        sub.status = Status.QUEUED
         sub.updated_at = utcnow()
         session.add(sub)
         job = self._add_job(session, sub)
