@@ -16,11 +16,13 @@ def utcnow() -> datetime:
 
 
 class Status(StrEnum):
-    """A submission's lifecycle: received -> queued -> validating -> scoring -> scored | failed."""
+    """A submission's lifecycle: received -> queued -> validating -> scoring -> scored | failed.
+
+    Members keep their first order (the order of counts in the API), not the lifecycle's."""
 
     RECEIVED = "received"  # recorded with no job waiting (a baseline run, scored in place)
-    QUEUED = "queued"  # its job is committed and not started (again, after a lost attempt or a re-score)
     VALIDATING = "validating"
+    QUEUED = "queued"  # its job is committed and not started (again, after a lost attempt or a re-score)
     SCORING = "scoring"
     SCORED = "scored"
     FAILED = "failed"
