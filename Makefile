@@ -27,9 +27,9 @@ DEMO_TRAIN_MINUTES ?= 1
 demo: $(STAMP)
 	@set -e; dir="$(abspath $(DEMO_DIR))"; mkdir -p "$$dir"; export HARNESS_DATA_DIR="$$dir"; t0=$$(date +%s); \
 	url=http://127.0.0.1:$(PORT); export HARNESS_SERVER=$$url; \
-	if [ -z "$$HARNESS_ORGANIZER_TOKEN" ]; then \
+	if [ -z "$$HARNESS_ORGANISER_TOKEN" ]; then \
 	  [ "$$(cat "$$dir/organiser.token" 2>/dev/null | wc -c)" -gt 32 ] || (umask 077; $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(32))" > "$$dir/organiser.token"); \
-	  HARNESS_ORGANIZER_TOKEN=$$(cat "$$dir/organiser.token"); fi; export HARNESS_ORGANIZER_TOKEN; \
+	  HARNESS_ORGANISER_TOKEN=$$(cat "$$dir/organiser.token"); fi; export HARNESS_ORGANISER_TOKEN; \
 	if [ -f "$$dir/challenges/demo/challenge.toml" ]; then echo "== reusing the demo challenge in $$dir (make demo-clean starts afresh)"; \
 	else echo "== building the demo challenge (tracks s7, p20) in $$dir"; $(BIN)/harness data demo; fi; \
 	for t in s7 p20; do [ -d "$$dir/preds/$$t-test1-naive" ] || \
@@ -51,7 +51,7 @@ demo: $(STAMP)
 	n=0; for m in $(DEMO_BASELINES); do for t in s7 p20; do \
 	  $(BIN)/harness baselines enqueue $$m --track $$t --split test1 --train-minutes $(DEMO_TRAIN_MINUTES) > /dev/null && n=$$((n + 1)); \
 	done; done; echo "   $$n jobs queued: follow them on the organiser page"; \
-	$(BIN)/python -c 'import sys; u, tok, s = sys.argv[1:]; rows = [("Leaderboard", u + "/leaderboard/s7"), ("Organiser page", u + "/organiser"), ("Organiser token", tok), ("API docs", u + "/docs"), ("Data dir", s)]; w = max(len(k) + len(v) for k, v in rows) + 5; line = "+" + "-" * w + "+"; print("", line, *(f"| {k}: {v.ljust(w - len(k) - 4)} |" for k, v in rows), line, sep="\n")' "$$url" "$$HARNESS_ORGANIZER_TOKEN" "$$dir"; \
+	$(BIN)/python -c 'import sys; u, tok, s = sys.argv[1:]; rows = [("Leaderboard", u + "/leaderboard/s7"), ("Organiser page", u + "/organiser"), ("Organiser token", tok), ("API docs", u + "/docs"), ("Data dir", s)]; w = max(len(k) + len(v) for k, v in rows) + 5; line = "+" + "-" * w + "+"; print("", line, *(f"| {k}: {v.ljust(w - len(k) - 4)} |" for k, v in rows), line, sep="\n")' "$$url" "$$HARNESS_ORGANISER_TOKEN" "$$dir"; \
 	echo "ready in $$(( $$(date +%s) - t0 )) s; Ctrl-C stops the service"; \
 	wait $$pid
 

@@ -191,7 +191,7 @@ def train_cmd(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from baselines import registry
-    from baselines.runs import train_method, weights_path
+    from baselines.workflow import train_method, weights_path
     from harness.challenge import ChallengeLayout, load_challenge
     from harness.settings import get_settings
 
@@ -257,7 +257,7 @@ def measure_cmd(
     """The measurement protocol alone (random weights cost the same as trained ones)."""
     from baselines import registry
     from baselines.protocol import measure
-    from baselines.runs import pick_device
+    from baselines.workflow import pick_device
     from harness.sim.demo import demo_spec
 
     try:
@@ -294,9 +294,9 @@ def export_cmd(
 ) -> None:
     """Export a method to ONNX as a team would upload it (dynamic H and W; random weights cost the same)."""
     from baselines import registry
-    from baselines.export import ExportError, export_method
-    from baselines.runs import weights_path
+    from baselines.onnx_export import ExportError, export_method
     from baselines.weights import WeightsError
+    from baselines.workflow import weights_path
     from harness.challenge import ChallengeLayout, load_challenge
     from harness.settings import get_settings
     from harness.sim.demo import demo_spec

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -57,7 +57,6 @@ class Method:
     fit: Callable[[object, list, TrackSpec], dict] | None = None
     # a method-specific training loss(model, x, y) in place of the recipe's L1/MSE on model(x)
     train_loss: Callable | None = None
-    extras: dict = field(default_factory=dict)
 
 
 _REGISTRY: dict[str, Method] = {}

@@ -76,7 +76,7 @@ def timings(entries: int, images: int) -> dict[str, float]:
         root = Path(tmp)
         gt = make_split(root, images)
         env = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")}
-        env.update(HARNESS_DATA_DIR=str(root), HARNESS_ORGANIZER_TOKEN="bench-organiser-token-0123456789abcdef")
+        env.update(HARNESS_DATA_DIR=str(root), HARNESS_ORGANISER_TOKEN="bench-organiser-token-0123456789abcdef")
         proc, base = start_server(env, root / "server.log")
         try:
             for i in range(entries):

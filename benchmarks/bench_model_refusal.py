@@ -39,7 +39,7 @@ REFERENCE = (
 import json, sys, time
 from pathlib import Path
 from submissions.model import ModelLimits
-from submissions.model.archive import load_model
+from submissions.model.upload import load_model
 from submissions.model.errors import ModelRejected
 from submissions.model.inspect import check_model
 from submissions.model.manifest import default_manifest

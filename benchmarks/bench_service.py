@@ -51,7 +51,7 @@ def start(data_dir: Path) -> tuple[subprocess.Popen, str]:
     env = {
         **os.environ,
         "HARNESS_DATA_DIR": str(data_dir),
-        "HARNESS_ORGANIZER_TOKEN": "bench-organiser-token-0123456789abcdef",
+        "HARNESS_ORGANISER_TOKEN": "bench-organiser-token-0123456789abcdef",
     }
     env.pop("HARNESS_DATABASE_URL", None)
     return start_server(env, data_dir / "server.log")

@@ -1,7 +1,8 @@
 """Errors every layer shares: a lookup that found nothing, a request the rules refuse.
 
 They carry a message for the user and no transport detail: the service maps each class to
-its HTTP status in one place (``leaderboard.app``), the CLI to an exit code.
+its HTTP status in one place (``leaderboard.app``); each command catches what it calls and exits
+1 (its subject failed) or 2 (not run as asked), as docs/ARCHITECTURE.md describes.
 """
 
 from __future__ import annotations

@@ -21,9 +21,13 @@ Clock = Callable[[], datetime]  # what services read the time from (``utcnow``; 
 
 
 class Status(StrEnum):
-    RECEIVED = "received"
+    """A submission's lifecycle: received -> queued -> validating -> scoring -> scored | failed.
+
+    Members keep their first order (the order of counts in the API), not the lifecycle's."""
+
+    RECEIVED = "received"  # recorded with no job waiting (a baseline run, scored in place)
     VALIDATING = "validating"
-    QUEUED = "queued"
+    QUEUED = "queued"  # its job is committed and not started (again, after a lost attempt or a re-score)
     SCORING = "scoring"
     SCORED = "scored"
     FAILED = "failed"

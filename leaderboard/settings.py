@@ -11,10 +11,16 @@ import ipaddress
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import AliasChoices, Field
+from pydantic_settings import SettingsConfigDict
+
 from harness.errors import Invalid
 from harness.settings import LibrarySettings
 
-MIN_ORGANIZER_TOKEN = 32  # characters: secrets.token_urlsafe(32) gives 43
+MIN_ORGANISER_TOKEN = 32  # characters: secrets.token_urlsafe(32) gives 43
+
+# the variables the organiser token is read from, the first one winning; the second is deprecated
+ORGANISER_TOKEN_ENV = ("HARNESS_ORGANISER_TOKEN", "HARNESS_ORGANIZER_TOKEN")
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -22,10 +28,14 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 class Settings(LibrarySettings):
     """Every field of ``LibrarySettings`` (data_dir, challenge, workers, raw_captures_dir) and the service's own."""
 
+    model_config = SettingsConfigDict(env_prefix="HARNESS_", extra="ignore", populate_by_name=True)
+
     database_url: str | None = None
     database_busy_timeout_s: float = 30.0  # SQLite: wait this long for a lock, then answer 503 + Retry-After
     broker_url: str | None = None  # None: the embedded broker (SQLite files under data_dir)
-    organizer_token: str | None = None  # at least MIN_ORGANIZER_TOKEN characters, or the service refuses to start
+    # at least MIN_ORGANISER_TOKEN characters, or the service refuses to start; HARNESS_ORGANIZER_TOKEN
+    # (the former spelling) is still read when HARNESS_ORGANISER_TOKEN is unset
+    organiser_token: str | None = Field(default=None, validation_alias=AliasChoices(*ORGANISER_TOKEN_ENV))
     auth_failures_per_minute: int = 10  # unknown bearer tokens per client address and minute, then 429
     registration_open: bool = True
     registration_per_hour: int = 20  # new teams per client address and hour (a second team sidesteps quotas)
@@ -82,17 +92,25 @@ def trusted_networks(settings: Settings) -> tuple[Network, ...]:
 
 def check_service(settings: Settings) -> None:
     """What the web service refuses to start with: a guessable organiser token, a proxy that is no address."""
-    token = settings.organizer_token
-    if token is not None and len(token) < MIN_ORGANIZER_TOKEN:
+    token = settings.organiser_token
+    if token is not None and len(token) < MIN_ORGANISER_TOKEN:
         raise UnfitSetting(
-            "HARNESS_ORGANIZER_TOKEN",
-            "organizer_token_too_short",
-            f"the organiser token has {len(token)} characters; at least {MIN_ORGANIZER_TOKEN} are required "
+            "HARNESS_ORGANISER_TOKEN",
+            "organiser_token_too_short",
+            f"the organiser token has {len(token)} characters; at least {MIN_ORGANISER_TOKEN} are required "
             '(make one with: python -c "import secrets; print(secrets.token_urlsafe(32))")',
         )
     if settings.auth_failures_per_minute < 1:
         raise UnfitSetting("HARNESS_AUTH_FAILURES_PER_MINUTE", "bad_auth_failures", "must be at least 1")
     trusted_networks(settings)
+
+
+def env_names(field: str) -> tuple[str, ...]:
+    """The environment variables a field of ``Settings`` is read from (its aliases, else HARNESS_<NAME>)."""
+    alias = Settings.model_fields[field].validation_alias
+    if isinstance(alias, AliasChoices):
+        return tuple(str(choice) for choice in alias.choices)
+    return (f"HARNESS_{field.upper()}",)
 
 
 @lru_cache

@@ -13,10 +13,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.bundles.archive import ZipBundle, open_zip_bundle
 from harness.bundles.bundle import Bundle, BundleSplit
 from harness.bundles.exposure import Folder, gt_in_public_folders
 from harness.bundles.problems import Code, Labeller, Problem, problem
+from harness.bundles.zipbundle import ZipBundle, open_zip_bundle
 from harness.challenge.spec import FILENAME
 
 Key = tuple[str, str, str]  # track, split, folder key

@@ -1,4 +1,6 @@
-"""A challenge: its specification (``challenge.toml``) and where its files live."""
+"""The challenge core: its specification (``spec``: ``challenge.toml``), where its files live
+(``layout``), the patch grid (``grid``), a simulated camera's settings (``isp``) and a model run's
+time limit (``wall``)."""
 
 from harness.challenge.layout import ChallengeLayout, SplitLayout
 from harness.challenge.spec import (

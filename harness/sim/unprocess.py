@@ -64,10 +64,3 @@ def sensor_quantise(
     signal = np.clip(linear, 0.0, None) * exposure * (white - black)
     noisy = signal + rng.normal(0.0, 1.0, signal.shape) * np.sqrt(shot_noise * signal + read_noise**2)
     return np.clip(np.round(black + noisy), 0, white).astype(np.uint16)
-
-
-def unprocess(
-    srgb: np.ndarray, cfg: IspConfig, rng: np.random.Generator, *, exposure: float = 1.0, upscale: float = 1.0
-) -> np.ndarray:
-    """An sRGB uint8 photo -> packed RGGB uint16 RAW in the range of ``cfg``, with noise."""
-    return sensor_quantise(unprocess_linear(srgb, cfg, upscale=upscale), cfg.black, cfg.white, rng, exposure=exposure)

@@ -72,7 +72,7 @@ def enqueue_cmd(
     name: Annotated[str, typer.Argument(help="Method name.")],
     track: TrackOpt,
     token: Annotated[
-        str, typer.Option("--token", envvar=["HARNESS_ORGANIZER_TOKEN", "HARNESS_TOKEN"], help="Organiser token.")
+        str, typer.Option("--token", envvar=["HARNESS_ORGANISER_TOKEN", "HARNESS_ORGANIZER_TOKEN", "HARNESS_TOKEN"], help="Organiser token.")
     ],
     server: Annotated[
         str, typer.Option("--server", envvar="HARNESS_SERVER", help="Base URL of the service.")

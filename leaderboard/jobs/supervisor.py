@@ -9,19 +9,22 @@ import subprocess
 import sys
 import threading
 
-from leaderboard.settings import Settings
+from leaderboard.settings import Settings, env_names
 
 log = logging.getLogger("harness.jobs")
 
 
 # settings a worker never needs: kept out of its environment (a job runs code the organiser did not
 # write, e.g. a submitted model's runtime; nothing it can read should let it act as the organiser)
-WORKER_SECRETS = ("organizer_token",)
+WORKER_SECRETS = ("organiser_token",)
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
     """The environment that gives a worker process these settings (secrets it does not need left out)."""
     env = dict(os.environ)
+    for name in WORKER_SECRETS:  # every variable a secret is read from, a deprecated spelling included
+        for key in env_names(name):
+            env.pop(key, None)
     for name, value in settings.model_dump().items():
         key = f"HARNESS_{name.upper()}"
         if value is None or name in WORKER_SECRETS:

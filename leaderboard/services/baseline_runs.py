@@ -15,8 +15,16 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from baselines.protocol import Measurement
-from baselines.runs import RunResult, load_model, needs_weights, pick_device, predict_split, train_method, weights_path
 from baselines.train import TrainResult
+from baselines.workflow import (
+    RunResult,
+    load_model,
+    needs_weights,
+    pick_device,
+    predict_split,
+    train_method,
+    weights_path,
+)
 from harness.scoring import score_directories
 from leaderboard.models import Run, Score, Status, Submission
 from leaderboard.services.challenge import Challenge

@@ -31,10 +31,10 @@ from harness import __version__
 from harness.challenge import SplitLayout, SplitSpec, TrackSpec
 from harness.errors import Forbidden, HarnessError, NotFound
 from leaderboard.models import Clock, utcnow
-from leaderboard.services.archives import ArchiveCache, ArchiveInfo, Background, Member, fingerprint
 from leaderboard.services.challenge import Challenge
 from leaderboard.services.data_models import ArchiveEntry, SplitData, SubmissionFormat, TrackData
 from leaderboard.services.sample import README_KEYS, readme_text, sample_members
+from leaderboard.services.zip_cache import ArchiveCache, ArchiveInfo, Background, Member, fingerprint
 
 log = logging.getLogger(__name__)
 

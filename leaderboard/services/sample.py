@@ -17,7 +17,7 @@ import numpy as np
 from harness.challenge import TrackSpec
 from harness.rgbio import read_rgb
 from harness.sim.naive import naive_raw
-from leaderboard.services.archives import Member, prefetch
+from leaderboard.services.zip_cache import Member, prefetch
 
 README_KEYS = ("Runtime per image [s]", "CPU[1] / GPU[0]", "Extra Data [1] / No Extra Data [0]", "Other description")
 DESCRIPTION = (

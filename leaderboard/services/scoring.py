@@ -82,9 +82,9 @@ class Scoring:
                 update(Submission)
                 .where(
                     Submission.id == submission_id,
-                    col(Submission.status).in_([Status.VALIDATING, Status.QUEUED, Status.SCORING]),
+                    col(Submission.status).not_in(list(ENDED)),
                 )
-                .values(status=Status.RECEIVED, updated_at=utcnow())
+                .values(status=Status.QUEUED, updated_at=utcnow())
             )
             session.commit()
 

@@ -141,7 +141,8 @@ class Submissions:
         )
         session.add(sub)
         session.flush()  # the id exists now, but no other session sees the row yet
-        if job:
+        if job:  # the submission waits for its job: queued from the commit until a worker starts it
+            sub.status = Status.QUEUED
             self._add_job(session, sub)  # sent by the queue once the commit below lands
         if before_commit:
             before_commit(session, sub)
@@ -177,7 +178,7 @@ class Submissions:
         ).first()
         if active is not None:
             return sub
-        sub.status = Status.RECEIVED
+        sub.status = Status.QUEUED
         sub.updated_at = self.clock()
         session.add(sub)
         self._add_job(session, sub)

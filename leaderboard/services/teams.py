@@ -77,7 +77,7 @@ class Teams:
         return session.exec(select(Team).where(Team.token_sha256 == token_hash(token))).first()
 
     def is_organiser(self, token: str | None) -> bool:
-        expected = self.settings.organizer_token
+        expected = self.settings.organiser_token
         # compared as bytes: compare_digest refuses non-ASCII str, and a header may carry any byte
         return bool(expected and token and secrets.compare_digest(token.encode(), expected.encode()))
 

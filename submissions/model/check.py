@@ -117,8 +117,8 @@ def _read(path: Path) -> CheckResult | None:
 
 
 def run(req: CheckRequest) -> CheckResult:
-    from submissions.model.archive import load_model
     from submissions.model.inspect import check_model
+    from submissions.model.upload import load_model
 
     model, folder = Path(req.model).resolve(), Path(req.folder).resolve()
     try:

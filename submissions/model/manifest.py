@@ -84,10 +84,3 @@ def parse_manifest(path: Path, label: str = MANIFEST_NAME) -> ModelManifest:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors())
         raise reject(label, ModelErrorCode.MANIFEST_INVALID, problems) from None
-
-
-def manifest_toml(manifest: ModelManifest) -> str:
-    """The TOML text of a manifest (what ``baselines export`` writes beside a model)."""
-    import tomli_w
-
-    return tomli_w.dumps(manifest.model_dump(exclude_none=True))

@@ -10,9 +10,9 @@ import pytest
 from harness.bundles.problems import Code, from_npy
 from harness.npyio import ErrorCode, NpyError, read_raw
 from harness.problems import Problem, problem
-from submissions.model.archive import load_model
 from submissions.model.errors import ModelErrorCode, ModelRejected
 from submissions.model.limits import ModelLimits
+from submissions.model.upload import load_model
 
 
 def test_a_pickled_prediction_is_a_problem_with_its_npyio_code(tmp_path):

@@ -12,8 +12,8 @@ import pytest
 
 from submissions.model import ModelErrorCode as C
 from submissions.model import ModelLimits, run_model
-from submissions.model.archive import load_model
 from submissions.model.errors import ModelRejected
+from submissions.model.upload import load_model
 from tests.submissions import model_helpers as mh
 
 FAST = dict(threads=1, warmup=0, repeats=1, crosscheck_macs=False)

@@ -148,7 +148,7 @@ def test_the_parent_survives_every_hostile_model_then_runs_a_healthy_one(env):
 
 
 def test_the_child_environment_carries_no_secrets(tmp_path, monkeypatch):
-    monkeypatch.setenv("HARNESS_ORGANIZER_TOKEN", "secret")
+    monkeypatch.setenv("HARNESS_ORGANISER_TOKEN", "secret")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
     env = _child_env(tmp_path, 2)
     assert "secret" not in env.values() and env["HOME"] == str(tmp_path) and env["OMP_NUM_THREADS"] == "2"

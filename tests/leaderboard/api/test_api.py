@@ -20,7 +20,7 @@ def test_lifecycle_scores_match_the_cli(server, data_dir, db_url, tmp_path):
     t = team(server, "alpha")
     payload = make_zip(data_dir)
     r = submit(server, t["token"], payload, extra_data="true", params_m="1.5", runtime_s="0.2", device="gpu")
-    assert r.status_code == 202 and r.json()["status"] == "received"
+    assert r.status_code == 202 and r.json()["status"] == "queued"  # it waits for its scoring job
     doc = wait(server, t["token"], r.json()["id"])
     assert doc["status"] == "scored" and doc["errors"] == []
     # the same numbers as `harness score` on the same files

@@ -22,7 +22,7 @@ ORG_H = {"Authorization": f"Bearer {ORG}"}
 def served(tmp_path_factory):
     data = build_tiny_challenge(tmp_path_factory.mktemp("bounded"), test1_limits=(20, 50))
     env = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")}
-    env.update(HARNESS_DATA_DIR=str(data), HARNESS_ORGANIZER_TOKEN=ORG, HARNESS_WORKERS="1")
+    env.update(HARNESS_DATA_DIR=str(data), HARNESS_ORGANISER_TOKEN=ORG, HARNESS_WORKERS="1")
     proc, base = start_server(env, data / "server.log")
     yield base, data
     stop_server(proc)

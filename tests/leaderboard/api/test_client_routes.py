@@ -23,7 +23,7 @@ from tests.support import ORG, build_tiny_challenge, make_zip
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
     data_dir = build_tiny_challenge(tmp_path_factory.mktemp("client-routes"))
-    env = {**os.environ, "HARNESS_DATA_DIR": str(data_dir), "HARNESS_ORGANIZER_TOKEN": ORG, "HARNESS_WORKERS": "1"}
+    env = {**os.environ, "HARNESS_DATA_DIR": str(data_dir), "HARNESS_ORGANISER_TOKEN": ORG, "HARNESS_WORKERS": "1"}
     env.pop("HARNESS_DATABASE_URL", None)
     proc, base = start_server(env, data_dir / "server.log")
     yield base, data_dir

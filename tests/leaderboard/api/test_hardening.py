@@ -49,7 +49,7 @@ def env_for(data: Path, db_url: str | None = None, **settings) -> dict[str, str]
     systmp.mkdir(exist_ok=True)
     env.update(
         HARNESS_DATA_DIR=str(data),
-        HARNESS_ORGANIZER_TOKEN=ORG,
+        HARNESS_ORGANISER_TOKEN=ORG,
         HARNESS_WORKERS="1",
         TMPDIR=str(systmp),  # the server's own system temp directory: nothing may land there
     )

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from baselines.export import export_method
+from baselines.onnx_export import export_method
 from harness.challenge import load_challenge, save_challenge
 from leaderboard.launch import start_server, stop_server
 from tests.support import build_rgb_challenge, team, wait
@@ -25,7 +25,7 @@ def env_for(data: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")}
     env.update(
         HARNESS_DATA_DIR=str(data),
-        HARNESS_ORGANIZER_TOKEN=ORG,
+        HARNESS_ORGANISER_TOKEN=ORG,
         HARNESS_WORKERS="1",
         HARNESS_JOB_HEARTBEAT_S="0.5",
         HARNESS_MODEL_WALL_S="60",

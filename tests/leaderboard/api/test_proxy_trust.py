@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from leaderboard.launch import free_port, start_server, stop_server
-from leaderboard.settings import MIN_ORGANIZER_TOKEN, Settings, UnfitSetting, check_service
+from leaderboard.settings import MIN_ORGANISER_TOKEN, Settings, UnfitSetting, check_service
 from tests.support import ORG, build_tiny_challenge
 
 ORG_H = {"Authorization": f"Bearer {ORG}"}
@@ -24,7 +24,7 @@ ORG_H = {"Authorization": f"Bearer {ORG}"}
 def env_of(data, **settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")}
     env.update(
-        HARNESS_DATA_DIR=str(data), HARNESS_ORGANIZER_TOKEN=ORG, HARNESS_WORKERS="1", HARNESS_SERVE_WORKER="false"
+        HARNESS_DATA_DIR=str(data), HARNESS_ORGANISER_TOKEN=ORG, HARNESS_WORKERS="1", HARNESS_SERVE_WORKER="false"
     )
     env.update({f"HARNESS_{k.upper()}": str(v) for k, v in settings.items()})
     return env
@@ -103,9 +103,9 @@ def test_unknown_tokens_are_throttled_per_address_with_retry_after(direct, proxi
 def test_a_short_organiser_token_or_a_bad_proxy_list_stops_the_service_before_it_writes(tmp_path):
     data = build_tiny_challenge(tmp_path / "data")
     before = sorted(p.relative_to(data) for p in data.rglob("*"))
-    short = "x" * (MIN_ORGANIZER_TOKEN - 1)
+    short = "x" * (MIN_ORGANISER_TOKEN - 1)
     for settings, variable, code in (
-        ({"organizer_token": short}, "HARNESS_ORGANIZER_TOKEN", "organizer_token_too_short"),
+        ({"organiser_token": short}, "HARNESS_ORGANISER_TOKEN", "organiser_token_too_short"),
         ({"trusted_proxies": "127.0.0.1, proxy.example"}, "HARNESS_TRUSTED_PROXIES", "bad_trusted_proxy"),
     ):
         env = env_of(data, **settings)
@@ -122,7 +122,7 @@ def test_a_short_organiser_token_or_a_bad_proxy_list_stops_the_service_before_it
             check_service(Settings(data_dir=data, **settings))
         assert refused.value.code == code and refused.value.variable == variable
     assert "31 characters; at least 32" in str(
-        pytest.raises(UnfitSetting, check_service, Settings(data_dir=data, organizer_token=short)).value
+        pytest.raises(UnfitSetting, check_service, Settings(data_dir=data, organiser_token=short)).value
     )
     assert sorted(p.relative_to(data) for p in data.rglob("*")) == before  # no database, no folder made
-    check_service(Settings(data_dir=data, organizer_token="y" * MIN_ORGANIZER_TOKEN, trusted_proxies="::1, 10.0.0.0/8"))
+    check_service(Settings(data_dir=data, organiser_token="y" * MIN_ORGANISER_TOKEN, trusted_proxies="::1, 10.0.0.0/8"))

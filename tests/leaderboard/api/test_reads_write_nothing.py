@@ -47,7 +47,7 @@ def expected(path: str, organiser: bool) -> int:
 
 def test_gets_on_a_fresh_database_write_nothing(tmp_path):
     data = build_tiny_challenge(tmp_path / "data")
-    app = create_app(Settings(data_dir=data, organizer_token=ORG, serve_worker=False, workers=1))
+    app = create_app(Settings(data_dir=data, organiser_token=ORG, serve_worker=False, workers=1))
     engine = app.state.ctx.engine
     writes: list[str] = []
     lock = threading.Lock()

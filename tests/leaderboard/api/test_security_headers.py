@@ -54,7 +54,7 @@ def site(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("guarded")
     data = build_tiny_challenge(tmp / "data")
     env = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")}
-    env.update(HARNESS_DATA_DIR=str(data), HARNESS_ORGANIZER_TOKEN=ORG, HARNESS_WORKERS="1")
+    env.update(HARNESS_DATA_DIR=str(data), HARNESS_ORGANISER_TOKEN=ORG, HARNESS_WORKERS="1")
     proc, base = start_server(env, tmp / "server.log")
     yield base, data
     stop_server(proc)
@@ -125,7 +125,7 @@ def test_plots_json_and_errors_carry_a_csp_that_runs_nothing(site):
 
 def test_a_crashing_route_answers_500_with_the_security_headers(tmp_path):
     data = build_tiny_challenge(tmp_path / "data")
-    app = create_app(Settings(data_dir=data, organizer_token=ORG, serve_worker=False, workers=1))
+    app = create_app(Settings(data_dir=data, organiser_token=ORG, serve_worker=False, workers=1))
 
     def crash() -> dict:
         raise RuntimeError("a fault the handlers do not know")

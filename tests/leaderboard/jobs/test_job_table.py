@@ -80,7 +80,7 @@ def test_reaper_requeues_a_lost_job_then_gives_up(service):
             sub = session.get(Submission, sub_id)
             if attempt == 1:
                 assert counts["requeued"] == 1 and job.state == JobState.QUEUED
-                assert sub.status == Status.RECEIVED and "dead:1 was lost" in job.last_error
+                assert sub.status == Status.QUEUED and "dead:1 was lost" in job.last_error
             else:
                 assert counts["failed"] == 1 and job.state == JobState.FAILED
                 assert sub.status == Status.FAILED and "gave up after 2 attempt(s)" in sub.errors[0]["message"]
@@ -127,7 +127,7 @@ def test_a_crash_inside_scoring_is_retried_then_shown(service, monkeypatch):
     monkeypatch.setattr(scoring_module, "score_directories", broken)
     assert run_job(service.jobs, job_id) == "queued"  # attempt 1 of 2: back in the queue
     with Session(service.engine) as session:
-        assert session.get(Submission, sub_id).status == Status.RECEIVED
+        assert session.get(Submission, sub_id).status == Status.QUEUED  # waits for its next attempt
     assert run_job(service.jobs, job_id) == "failed"
     with Session(service.engine) as session:
         sub = session.get(Submission, sub_id)
@@ -144,9 +144,40 @@ def test_a_new_job_is_sent_once_not_again_by_the_reaper(service):
     assert service.jobs.reap()["resent"] == 0
 
 
-def test_workers_never_receive_the_organiser_token(tmp_path):
+def test_workers_never_receive_the_organiser_token(tmp_path, monkeypatch):
     from leaderboard.jobs.supervisor import settings_env
 
-    env = settings_env(Settings(data_dir=tmp_path, organizer_token="the-organisers-secret"))
-    assert "HARNESS_ORGANIZER_TOKEN" not in env and "the-organisers-secret" not in env.values()
+    # the deprecated spelling, set in the server's own environment, is kept from workers too
+    monkeypatch.setenv("HARNESS_ORGANIZER_TOKEN", "the-organisers-secret")
+    settings = Settings(data_dir=tmp_path)
+    assert settings.organiser_token == "the-organisers-secret"
+    env = settings_env(settings)
+    assert "HARNESS_ORGANISER_TOKEN" not in env and "HARNESS_ORGANIZER_TOKEN" not in env
+    assert "the-organisers-secret" not in env.values()
     assert env["HARNESS_DATA_DIR"] == str(tmp_path.resolve())
+
+
+def test_a_submission_is_queued_while_its_job_waits_and_again_when_rescored(service, monkeypatch):
+    import leaderboard.services.scoring as scoring_module
+
+    sub_id, job_id = new_submission(service)
+    with Session(service.engine) as session:
+        assert session.get(Submission, sub_id).status == Status.QUEUED  # committed with its job, not started
+    seen = []
+    real = scoring_module.score_directories
+
+    def watching(*args, **kwargs):  # what a reader sees while the job runs
+        with Session(service.engine) as session:
+            seen.append(session.get(Submission, sub_id).status)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(scoring_module, "score_directories", watching)
+    assert run_job(service.jobs, job_id) == "succeeded"
+    assert seen == [Status.SCORING]
+    with Session(service.engine) as session:
+        sub = service.submissions.rescore(session, session.get(Submission, sub_id))
+        assert sub.status == Status.QUEUED
+        job = session.exec(select(Job).where(Job.submission_id == sub_id, Job.state == JobState.QUEUED)).one()
+    assert run_job(service.jobs, job.id) == "succeeded"
+    with Session(service.engine) as session:
+        assert session.get(Submission, sub_id).status == Status.SCORED

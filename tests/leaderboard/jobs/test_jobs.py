@@ -210,7 +210,7 @@ def test_two_workers_on_postgres_and_a_real_broker(tmp_path, broker_url):
     data = build_tiny_challenge(tmp_path / "data", test1_limits=(10, 50))
     db_url = postgres_url()
     env = deployment_env(data, db_url, broker_url)
-    env["HARNESS_ORGANIZER_TOKEN"] = ORG
+    env["HARNESS_ORGANISER_TOKEN"] = ORG
     server, base = start_server(env, tmp_path / "server.log")
     workers = [start_worker(env, tmp_path / f"worker{i}.log") for i in range(2)]
     try:

@@ -53,7 +53,7 @@ def served(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")}
     env.update(
         HARNESS_DATA_DIR=str(data),
-        HARNESS_ORGANIZER_TOKEN=ORG,
+        HARNESS_ORGANISER_TOKEN=ORG,
         HARNESS_WORKERS="1",
         HARNESS_JOB_HEARTBEAT_S="0.5",
         HARNESS_MODEL_MEMORY_MB="3072",

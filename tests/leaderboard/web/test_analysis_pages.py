@@ -33,7 +33,7 @@ def predictions(data_dir, split: str, noise: int, seed: int) -> bytes:
 def service(tmp_path_factory):
     data = build_rgb_challenge(tmp_path_factory.mktemp("analysis"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")}
-    env.update(HARNESS_DATA_DIR=str(data), HARNESS_ORGANIZER_TOKEN=ORG, HARNESS_WORKERS="1")
+    env.update(HARNESS_DATA_DIR=str(data), HARNESS_ORGANISER_TOKEN=ORG, HARNESS_WORKERS="1")
     proc, base = start_server(env, data / "server.log")
     ids = {}
     for name, noise in (("sharp", 2), ("blurry", 40)):

@@ -13,9 +13,9 @@ import pytest
 
 from harness.challenge import ChallengeLayout
 from harness.errors import Forbidden, NotFound
-from leaderboard.services.archives import TMP, ArchiveCache, Member
 from leaderboard.services.challenge import Challenge
 from leaderboard.services.downloads import Downloads
+from leaderboard.services.zip_cache import TMP, ArchiveCache, Member
 from tests.support import build_rgb_challenge
 
 

@@ -19,12 +19,12 @@ from pydantic import BaseModel
 from harness.challenge import SplitLayout, TrackSpec
 from harness.npyio import NpyError, read_header
 from harness.problems import Problem
-from submissions.model.archive import open_upload
 from submissions.model.check import check_in_child
 from submissions.model.errors import ModelErrorCode, ModelRejected
 from submissions.model.limits import ModelLimits
 from submissions.model.manifest import ModelManifest
 from submissions.model.sandbox import ChildInput, ChildRequest, isolation, run_child
+from submissions.model.upload import open_upload
 
 
 class ModelRunReport(BaseModel):

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from baselines import registry
 from baselines.cli import baselines_app
-from baselines.export import ExportError, build_model, export_method, export_model
 from baselines.infer import run_split
+from baselines.onnx_export import ExportError, build_model, export_method, export_model
 from baselines.protocol import static_profile
 from harness.challenge import ChallengeLayout, load_challenge
 from harness.scoring import score_directories

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from harness.problems import Problem
 from submissions.intake import IntakeLimits, extract, inspect_archive
-from submissions.model import wire
 from submissions.model.errors import ModelErrorCode, ModelRejected, reject
 from submissions.model.limits import ModelLimits
 from submissions.model.manifest import MANIFEST_NAME, MODEL_NAME, ModelManifest, default_manifest, parse_manifest
+from submissions.model.wire import COUNTED, scan
 
 ZIP_MAGIC = b"PK\x03\x04"
 
@@ -133,12 +133,12 @@ def load_model(path: Path, label: str, limits: ModelLimits):
             raise reject(
                 label, ModelErrorCode.NOT_ONNX, f"not an ONNX model (starts with {bytes(buf[:8])!r}, not ir_version)"
             )
-        wire.scan(
+        scan(
             buf,
             label,
             max_depth=limits.max_nesting,
             max_packed_int_bytes=limits.max_packed_int_bytes,
-            caps={name: getattr(limits, name) for _, name in wire.COUNTED.values()},
+            caps={name: getattr(limits, name) for _, name in COUNTED.values()},
             max_fields=limits.max_fields,
         )
         import onnx  # only once the scan passed: nothing of protobuf's is touched before

@@ -14,10 +14,10 @@ from onnx import TensorProto, helper, numpy_helper
 
 from submissions.model import ModelErrorCode as C
 from submissions.model import ModelLimits, run_model
-from submissions.model.archive import load_model, open_upload
 from submissions.model.errors import ModelRejected
 from submissions.model.inspect import check_model
 from submissions.model.manifest import ModelManifest, parse_manifest
+from submissions.model.upload import load_model, open_upload
 from tests.submissions import model_helpers as mh
 
 

@@ -12,7 +12,6 @@ stub of that size, holding its first MiB, stands in for it, and the input checks
 from __future__ import annotations
 
 import posixpath
-import shutil
 import stat
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -161,7 +160,3 @@ def open_zip_bundle(path: Path, free_bytes: int | None = None) -> tuple[ZipBundl
     if problems:
         return None, problems
     return ZipBundle(path, members, posixpath.dirname(tops[0])), []
-
-
-def free_space(folder: Path) -> int:
-    return shutil.disk_usage(folder).free

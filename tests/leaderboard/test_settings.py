@@ -1,0 +1,45 @@
+"""The service's settings read the organiser token under its spelling and its former one."""
+
+from __future__ import annotations
+
+import pytest
+
+from leaderboard.settings import ORGANISER_TOKEN_ENV, Settings, UnfitSetting, check_service, env_names
+
+OLD, NEW = "o" * 40, "n" * 40
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    for key in ORGANISER_TOKEN_ENV:
+        monkeypatch.delenv(key, raising=False)
+    return monkeypatch
+
+
+def test_the_organiser_token_is_read_from_harness_organiser_token(clean_env, tmp_path):
+    clean_env.setenv("HARNESS_ORGANISER_TOKEN", NEW)
+    assert Settings(data_dir=tmp_path).organiser_token == NEW
+
+
+def test_the_former_spelling_is_still_read_and_the_new_one_wins(clean_env, tmp_path):
+    clean_env.setenv("HARNESS_ORGANIZER_TOKEN", OLD)
+    assert Settings(data_dir=tmp_path).organiser_token == OLD
+    clean_env.setenv("HARNESS_ORGANISER_TOKEN", NEW)
+    assert Settings(data_dir=tmp_path).organiser_token == NEW
+
+
+def test_a_short_token_under_the_former_spelling_is_refused_too(clean_env, tmp_path):
+    clean_env.setenv("HARNESS_ORGANIZER_TOKEN", "short")
+    with pytest.raises(UnfitSetting) as refused:
+        check_service(Settings(data_dir=tmp_path))
+    assert refused.value.code == "organiser_token_too_short"
+    assert refused.value.variable == "HARNESS_ORGANISER_TOKEN"
+
+
+def test_unset_means_no_organiser_access(clean_env, tmp_path):
+    assert Settings(data_dir=tmp_path).organiser_token is None
+
+
+def test_env_names_lists_aliases_then_plain_fields():
+    assert env_names("organiser_token") == ("HARNESS_ORGANISER_TOKEN", "HARNESS_ORGANIZER_TOKEN")
+    assert env_names("broker_url") == ("HARNESS_BROKER_URL",)
