@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from leaderboard.jobs.celery_app import QUEUES
+from leaderboard.jobs.queues import QUEUES
 
 jobs_app = typer.Typer(
     help="The job queue: what is queued, running, failed; which workers are alive.", no_args_is_help=True

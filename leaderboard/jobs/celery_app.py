@@ -11,12 +11,9 @@ from __future__ import annotations
 
 from celery import Celery
 
+from leaderboard.jobs.queues import CPU_QUEUE, GPU_QUEUE, QUEUES  # noqa: F401 - the names senders use
 from leaderboard.models import JobKind
 from leaderboard.settings import Settings, broker_urls
-
-CPU_QUEUE = "cpu"
-GPU_QUEUE = "gpu"
-QUEUES = (CPU_QUEUE, GPU_QUEUE)
 
 # one Celery task per kind of job; each only carries the job's id
 TASK_FOR_KIND = {
