@@ -11,7 +11,6 @@ from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
-from scipy.ndimage import convolve
 
 CHANNELS = ("R", "Gr", "Gb", "B")
 
@@ -78,6 +77,8 @@ _K_RB = np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]], dtype=np.float64) / 4
 
 def demosaic(packed: np.ndarray) -> np.ndarray:
     """Bilinear demosaic of packed RGGB to float64 ``(2h, 2w, 3)`` RGB (same scale as input)."""
+    from scipy.ndimage import convolve  # on first use: scipy costs about 1 s to import, most users never demosaic
+
     x = np.asarray(packed, dtype=np.float64)
     h, w, _ = x.shape
     planes = np.zeros((3, 2 * h, 2 * w))

@@ -9,7 +9,6 @@ pydantic model so it can be recorded next to the data it produced and replayed.
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import convolve, gaussian_filter, zoom
 
 from harness.challenge.isp import IspConfig
 from harness.raw import srgb_gamma, tone_curve, unpack
@@ -24,6 +23,13 @@ _COL = _ROW.T
 _DIAG = np.array([[0, 0, -1.5, 0, 0], [0, 2, 0, 2, 0], [-1.5, 0, 6, 0, -1.5], [0, 2, 0, 2, 0], [0, 0, -1.5, 0, 0]]) / 8
 
 
+def _ndimage():
+    """scipy.ndimage on first use (about 1 s to import): the service imports this module for IspConfig alone."""
+    import scipy.ndimage
+
+    return scipy.ndimage
+
+
 def demosaic_mhc(packed: np.ndarray) -> np.ndarray:
     """Malvar-He-Cutler demosaic of packed RGGB (float) to ``(2h, 2w, 3)`` RGB.
 
@@ -31,7 +37,7 @@ def demosaic_mhc(packed: np.ndarray) -> np.ndarray:
     """
     m = unpack(np.asarray(packed, dtype=np.float64), "RGGB")
     conv = {
-        name: convolve(m, k, mode="mirror")
+        name: _ndimage().convolve(m, k, mode="mirror")
         for name, k in (("g", _G_AT_RB), ("row", _ROW), ("col", _COL), ("diag", _DIAG))
     }
     h2, w2 = m.shape
@@ -62,8 +68,8 @@ def _local_tone(rgb: np.ndarray, strength: float) -> np.ndarray:
     y = np.maximum(rgb @ np.array([0.2126, 0.7152, 0.0722]), 1e-6)
     # the base layer is very smooth: compute it at 1/8 resolution, then bring it back up
     small = np.log(y)[::8, ::8]
-    base_small = gaussian_filter(small, sigma=max(small.shape) / 32, mode="nearest")
-    base = zoom(base_small, (y.shape[0] / small.shape[0], y.shape[1] / small.shape[1]), order=1, mode="nearest")
+    base_small = _ndimage().gaussian_filter(small, sigma=max(small.shape) / 32, mode="nearest")
+    base = _ndimage().zoom(base_small, (y.shape[0] / small.shape[0], y.shape[1] / small.shape[1]), order=1, mode="nearest")
     base = base[: y.shape[0], : y.shape[1]]
     gain = np.exp(-strength * (base - np.log(0.18)))
     return rgb * gain[..., None]
@@ -81,10 +87,11 @@ def render_linear(packed: np.ndarray, cfg: IspConfig) -> np.ndarray:
     s = srgb_gamma(np.clip(rgb, 0.0, 1.0))
     s = (1 - cfg.tone) * s + cfg.tone * tone_curve(s)
     if cfg.sharpen > 0:
-        s = s + cfg.sharpen * (s - gaussian_filter(s, sigma=(1.0, 1.0, 0)))
+        s = s + cfg.sharpen * (s - _ndimage().gaussian_filter(s, sigma=(1.0, 1.0, 0)))
     return np.clip(s, 0.0, 1.0)
 
 
 def render(packed: np.ndarray, cfg: IspConfig) -> np.ndarray:
     """RAW -> 8-bit sRGB ``(2h, 2w, 3)``."""
     return np.round(render_linear(packed, cfg) * 255).astype(np.uint8)
+

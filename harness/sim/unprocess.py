@@ -9,7 +9,6 @@ level, so bright regions saturate as a real sensor does.
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import zoom
 
 from harness.raw import tone_curve
 from harness.sim.camera import IspConfig
@@ -39,6 +38,8 @@ def unprocess_linear(srgb: np.ndarray, cfg: IspConfig, *, upscale: float = 1.0) 
     """An sRGB uint8 photo -> linear packed RGGB in camera space (1.0 = white level), no noise."""
     x = srgb.astype(np.float64) / 255.0
     if upscale != 1.0:
+        from scipy.ndimage import zoom  # on first use: the service imports this module, rarely upscales
+
         x = np.clip(zoom(x, (upscale, upscale, 1), order=1), 0.0, 1.0)
     lin = inverse_srgb_gamma(inverse_tone(x, cfg.tone))
     cam = lin @ np.linalg.inv(np.asarray(cfg.ccm)).T

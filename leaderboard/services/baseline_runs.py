@@ -11,20 +11,10 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
 
-from baselines.protocol import Measurement
-from baselines.train import TrainResult
-from baselines.workflow import (
-    RunResult,
-    load_model,
-    needs_weights,
-    pick_device,
-    predict_split,
-    train_method,
-    weights_path,
-)
 from harness.scoring import score_directories
 from leaderboard.models import Run, Score, Status, Submission
 from leaderboard.services.challenge import Challenge
@@ -32,6 +22,19 @@ from leaderboard.services.scoring import Scoring
 from leaderboard.services.submissions import Submissions
 from leaderboard.services.teams import Teams
 from leaderboard.settings import Settings
+
+if TYPE_CHECKING:
+    from baselines.protocol import Measurement
+    from baselines.train import TrainResult
+    from baselines.workflow import RunResult
+
+
+def _workflow():
+    """The baselines' torch side, imported on first use: the service, its workers and the pages
+    start without torch (about 3 s of CPU per process), and only a baseline job pays for it."""
+    from baselines import workflow
+
+    return workflow
 
 
 class BaselineRuns:
@@ -52,10 +55,10 @@ class BaselineRuns:
         self.scoring = scoring
 
     def weights_path(self, method: str, track: str) -> Path:
-        return weights_path(self.settings.data_dir, self.challenge.name, method, track)
+        return _workflow().weights_path(self.settings.data_dir, self.challenge.name, method, track)
 
     def has_weights(self, method: str, track: str) -> bool:
-        return not needs_weights(method) or self.weights_path(method, track).exists()
+        return not _workflow().needs_weights(method) or self.weights_path(method, track).exists()
 
     def train(
         self,
@@ -70,7 +73,7 @@ class BaselineRuns:
         out: Path | None = None,
         on_progress: Callable | None = None,
     ) -> TrainResult:
-        return train_method(
+        return _workflow().train_method(
             name,
             self.challenge.track(track),
             self.challenge.layout,
@@ -97,9 +100,10 @@ class BaselineRuns:
         on_progress: Callable[[int, int], None] | None = None,
     ) -> RunResult:
         """Predict a split with a method, measure it, and (``record``) score it as a baseline row."""
-        dev = pick_device(device)
+        wf = _workflow()
+        dev = wf.pick_device(device)
         track_spec = self.challenge.track(track)
-        method, model, digest, steps = load_model(
+        method, model, digest, steps = wf.load_model(
             name,
             track_spec,
             weights or self.weights_path(name, track),
@@ -108,7 +112,7 @@ class BaselineRuns:
         )
         with tempfile.TemporaryDirectory(prefix=f"baseline-{name}-") as tmp:
             preds = out_dir or Path(tmp) / "preds"
-            mode, measurement, run = predict_split(
+            mode, measurement, run = wf.predict_split(
                 name,
                 model,
                 track_spec,
@@ -119,7 +123,7 @@ class BaselineRuns:
                 mode=mode,
                 on_progress=on_progress,
             )
-            result = RunResult(
+            result = wf.RunResult(
                 method=name,
                 track=track,
                 split=split,
@@ -204,4 +208,4 @@ class BaselineRuns:
             return sub.id
 
 
-__all__ = ["BaselineRuns", "RunResult"]
+__all__ = ["BaselineRuns"]
