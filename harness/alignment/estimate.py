@@ -24,6 +24,7 @@ ECC_EPSILON = 1e-7
 ECC_GAUSS = 3  # OpenCV blurs both images with this Gaussian kernel size before ECC
 POLISH_ITERATIONS = 20
 POLISH_TOLERANCE = 1e-3  # packed pixels a step may still move a corner when the polish stops
+POLISH_SUBSAMPLE_FROM = 128  # images at least this large are polished on every other row and column
 PHASE_UPSAMPLE = 10  # phase correlation resolves a tenth of a pixel; ECC does the rest
 
 
@@ -141,12 +142,13 @@ def polish(template: np.ndarray, moving: np.ndarray, matrix: np.ndarray, motion:
 
     shape = template.shape
     coeffs = spline_filter(moving, order=3, mode="nearest")
-    ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float64)
+    step_px = 2 if min(shape) >= POLISH_SUBSAMPLE_FROM else 1  # every other pixel of a large image is plenty
+    ys, xs = np.mgrid[0 : shape[0] : step_px, 0 : shape[1] : step_px].astype(np.float64)
     grid = np.stack([ys.ravel(), xs.ravel()])
-    flat_t = template.ravel()
+    flat_t = template[::step_px, ::step_px].ravel()
     # Gauss-Newton with the template's gradient standing in for the warped image's: they agree at
     # the solution, and the residual, which decides where that is, is sampled exactly at each step
-    gy, gx = (g.ravel() for g in np.gradient(template))
+    gy, gx = (g[::step_px, ::step_px].ravel() for g in np.gradient(template))
     y, x = grid
     if motion is Motion.TRANSLATION:
         jac_all = np.stack([gy, gx], axis=1)
@@ -158,8 +160,12 @@ def polish(template: np.ndarray, moving: np.ndarray, matrix: np.ndarray, motion:
     def sample(coords: np.ndarray) -> np.ndarray:
         return map_coordinates(coeffs, coords, order=3, mode="nearest", prefilter=False)
 
+    def warped(m: np.ndarray) -> np.ndarray:
+        # element-wise, not a matrix product: BLAS threads stall on a busy machine for no gain here
+        return np.stack([m[0, 0] * y + m[0, 1] * x + m[0, 2], m[1, 0] * y + m[1, 1] * x + m[1, 2]])
+
     for _ in range(POLISH_ITERATIONS):
-        coords = m[:, :2] @ grid + m[:, 2:3]
+        coords = warped(m)
         keep = _inside(coords, shape)
         if keep.sum() < 0.25 * flat_t.size:
             return m, float("nan")  # the warp leaves the image: nothing to compare
@@ -167,17 +173,21 @@ def polish(template: np.ndarray, moving: np.ndarray, matrix: np.ndarray, motion:
         t = flat_t[keep]
         # the moving image's gain and bias against the template, by least squares
         vc = v - v.mean()
-        gain = float(vc @ (t - t.mean()) / max(float(vc @ vc), 1e-12))
+        gain = float(np.sum(vc * (t - t.mean())) / max(float(np.sum(vc * vc)), 1e-12))
         resid = t - (gain * vc + t.mean())
         jac = jac_all[keep]  # gain * d(moving(W p)) / d(parameters), approximately
-        step = np.linalg.solve(jac.T @ jac, jac.T @ resid)
+        try:
+            # einsum, not BLAS: a 6x6 system gains nothing from BLAS threads, which a busy machine stalls
+            step = np.linalg.solve(np.einsum("ij,ik->jk", jac, jac), np.einsum("ij,i->j", jac, resid))
+        except np.linalg.LinAlgError:  # a flat image: no gradient to align by
+            return m, float("nan")
         if motion is Motion.TRANSLATION:
             m[:, 2] += step
         else:
             m += step.reshape(2, 3)
         if np.abs(step).max() * reach < POLISH_TOLERANCE:
             break
-    coords = m[:, :2] @ grid + m[:, 2:3]
+    coords = warped(m)
     keep = _inside(coords, shape)
     cc = float(np.corrcoef(flat_t[keep], sample(coords[:, keep]))[0, 1]) if keep.sum() > 2 else float("nan")
     return m, cc

@@ -155,3 +155,35 @@ def reference_plan(where: SplitLayout) -> AlignPlan | None:
     transforms = {i.name: i.transform for i in manifest.images}
     included = frozenset(i.name for i in manifest.images if i.included)
     return AlignPlan(transforms, included, manifest.margin, manifest.threshold, manifest.motion, "reference", digest)
+
+
+def motion_of(track) -> Motion:
+    """A track's ECC model: affine where its RGB is declared misaligned, else a translation."""
+    return Motion.AFFINE if getattr(track, "misalignment", None) is not None else Motion.TRANSLATION
+
+
+def align_challenge(root: Path, spec, threshold: float = CC_THRESHOLD) -> tuple[list[Path], list[str]]:
+    """Write the reference manifest of every test split of the challenge at ``root``.
+
+    Returns the files written (each manifest and its sidecar, for the challenge's
+    ``MANIFEST.sha256``) and a note per split that could not be aligned (no manifest: its
+    submissions get no aligned figures).
+    """
+    from harness.challenge.layout import ChallengeLayout
+
+    layout = ChallengeLayout(Path(root))
+    written: list[Path] = []
+    notes: list[str] = []
+    for track in spec.tracks:
+        for split in track.test_splits:
+            where = layout.split(track.name, split.name)
+            if not where.gt_files():
+                continue
+            try:
+                manifest = align_split(where, motion_of(track), threshold)
+            except ValueError as exc:
+                notes.append(f"{track.name}/{split.name}: no alignment manifest ({exc})")
+                continue
+            path = write_manifest(where, manifest)
+            written += [path, sidecar_path(path)]
+    return written, notes

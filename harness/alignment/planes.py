@@ -22,12 +22,16 @@ def srgb_to_linear(rgb: np.ndarray) -> np.ndarray:
     return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
 
 
+_LINEAR_OF_8BIT = srgb_to_linear(np.arange(256))
+
+
 def input_plane(rgb: np.ndarray) -> np.ndarray:
     """Linear luminance of an sRGB input, averaged over 2x2 cells: shape (h, w) for (2h, 2w, 3)."""
     rgb = np.asarray(rgb)
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.shape[0] % 2 or rgb.shape[1] % 2:
         raise ValueError(f"an RGB input must have shape (2h, 2w, 3), got {rgb.shape}")
-    lum = srgb_to_linear(rgb) @ np.asarray(LUMA)
+    lin = _LINEAR_OF_8BIT[rgb] if rgb.dtype == np.uint8 else srgb_to_linear(rgb)
+    lum = lin[..., 0] * LUMA[0] + lin[..., 1] * LUMA[1] + lin[..., 2] * LUMA[2]
     h, w = lum.shape[0] // 2, lum.shape[1] // 2
     return lum.reshape(h, 2, w, 2).mean(axis=(1, 3))
 
