@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import math
+import warnings
 
 import numpy as np
 from pydantic import BaseModel
@@ -41,17 +42,17 @@ class Transform(BaseModel):
     ``shift`` is the displacement at the image centre, ``[dy, dx]`` in packed pixels: where the
     template's centre lies in the moving image, minus the centre. ``scale`` is ``sqrt(|det A|)``,
     above 1 when the moving image shows the content larger. ``cc`` is ECC's correlation
-    coefficient after the last iteration (NaN when ECC did not converge).
+    coefficient reached (None where it could not be measured, e.g. an image without texture).
     """
 
     matrix: list[list[float]]
     shape: tuple[int, int]
     shift: tuple[float, float]
     scale: float
-    cc: float
+    cc: float | None
 
     @classmethod
-    def from_matrix(cls, matrix: np.ndarray, shape: tuple[int, int], cc: float) -> Transform:
+    def from_matrix(cls, matrix: np.ndarray, shape: tuple[int, int], cc: float | None) -> Transform:
         m = np.asarray(matrix, dtype=np.float64).reshape(2, 3)
         centre = (np.asarray(shape, dtype=np.float64) - 1) / 2
         shift = m[:, :2] @ centre + m[:, 2] - centre
@@ -61,7 +62,7 @@ class Transform(BaseModel):
             shape=(int(shape[0]), int(shape[1])),
             shift=(float(shift[0]), float(shift[1])),
             scale=scale,
-            cc=float(cc),
+            cc=None if cc is None or not math.isfinite(cc) else float(cc),
         )
 
     @classmethod
@@ -91,7 +92,11 @@ def coarse_shift(template: np.ndarray, moving: np.ndarray) -> tuple[float, float
     """Phase correlation: where the template's content lies in the moving image, ``[dy, dx]``."""
     from skimage.registration import phase_cross_correlation
 
-    shift, _err, _phase = phase_cross_correlation(template, moving, upsample_factor=PHASE_UPSAMPLE, normalization=None)
+    with warnings.catch_warnings():  # a flat image: scikit-image warns, the shift is 0 and ECC says the rest
+        warnings.simplefilter("ignore", UserWarning)
+        shift, _err, _phase = phase_cross_correlation(
+            template, moving, upsample_factor=PHASE_UPSAMPLE, normalization=None
+        )
     # scikit-image returns the shift that registers ``moving`` onto ``template``: its opposite
     return (-float(shift[0]), -float(shift[1]))
 
@@ -101,7 +106,7 @@ def estimate_transform(template: np.ndarray, moving: np.ndarray, motion: Motion 
 
     Phase correlation starts ECC at the right translation; ECC then refines a translation
     (``motion="translation"``) or a full affine map. An ECC that does not converge gives the
-    phase-correlation translation with ``cc`` NaN, which every threshold leaves out.
+    phase-correlation translation with ``cc`` None, which every threshold leaves out.
     """
     import cv2
 

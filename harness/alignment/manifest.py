@@ -13,7 +13,6 @@ match is refused with an error naming the file.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,7 +72,7 @@ class AlignPlan:
 
 
 def is_included(transform: Transform, threshold: float) -> bool:
-    return not math.isnan(transform.cc) and transform.cc >= threshold
+    return transform.cc is not None and transform.cc >= threshold
 
 
 def common_margin(transforms: list[Transform]) -> int:

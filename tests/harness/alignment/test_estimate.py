@@ -4,34 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.ndimage import affine_transform, gaussian_filter
 from scipy.ndimage import shift as nd_shift
 
 from harness.alignment.estimate import Motion, Transform, estimate_transform
 from harness.alignment.planes import input_plane, raw_plane, srgb_to_linear
 from harness.alignment.warp import covered_margin, crop, warp_raw
 from harness.metrics.reference import psnr_reference
-
-SIZE, PAD = 64, 16
-
-
-def scene(seed: int) -> np.ndarray:
-    """A textured plane larger than the test images, so that shifted crops have no made-up borders."""
-    rng = np.random.default_rng(seed)
-    n = SIZE + 2 * PAD
-    return gaussian_filter(rng.random((n, n)), 1.5) * 4000 + gaussian_filter(rng.random((n, n)), 6) * 8000
-
-
-def centre(a: np.ndarray) -> np.ndarray:
-    return a[PAD : PAD + SIZE, PAD : PAD + SIZE]
-
-
-def zoomed(a: np.ndarray, z: float) -> np.ndarray:
-    """``a`` magnified by ``z`` about its centre: content at distance r from it moves to z*r."""
-    c = (np.array(a.shape) - 1) / 2
-    m = np.eye(2) / z
-    return affine_transform(a, m, c - m @ c, order=3, mode="nearest")
-
+from tests.harness.alignment.scenes import SIZE, centre, scene, zoomed
 
 SHIFTS = [(0.3, -0.7), (1.25, 0.4), (-2.6, 2.15), (0.05, 0.0), (-0.45, -1.9)]
 
@@ -67,7 +46,7 @@ def test_aligned_pair_gives_identity():
 
 def test_correlation_is_low_for_unrelated_images():
     t = estimate_transform(centre(scene(1)), centre(scene(2)), Motion.AFFINE)
-    assert not t.cc > 0.5
+    assert t.cc is None or t.cc < 0.5
 
 
 def test_bad_planes_are_refused_with_a_reason():

@@ -15,17 +15,11 @@ from scipy.ndimage import shift as nd_shift
 
 from harness.alignment.offline import estimate_predictions
 from harness.scoring import score_directories
-from tests.harness.alignment.test_estimate import centre, scene, zoomed
+from tests.harness.alignment.scenes import centre, packed, scene, zoomed
 from tests.support import save
 
 SHIFTS = {"0": (0.0, 0.0), "1": (1.3, -0.6), "2": (-0.4, 2.2)}
 ZOOM = 1.015
-
-
-def packed(plane: np.ndarray) -> np.ndarray:
-    """Four channels of one scene plane with different gains, as packed uint16 RAW."""
-    planes = np.stack([plane * g for g in (0.05, 0.08, 0.078, 0.06)], axis=-1)
-    return np.clip(np.rint(planes), 0, 1024).astype(np.uint16)
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +56,7 @@ def test_aligned_scores_recover_shifts_and_lift_psnr(dirs):
     assert abs(by["3"].scale - ZOOM) <= 1e-3
     for stem in ("1", "2", "3"):
         assert by[stem].aligned_psnr > by[stem].psnr + 10, by[stem]
-    assert by["4"].aligned_psnr is None and by["4"].cc < plan.threshold
+    assert by["4"].aligned_psnr is None and (by["4"].cc is None or by["4"].cc < plan.threshold)
     # the official figures are those of a plain run: the diagnostic changes nothing of them
     plain = score_directories(dirs["pred"], dirs["gt"], workers=1)
     assert [(i.psnr, i.ssim) for i in plain.images] == [(i.psnr, i.ssim) for i in report.images]

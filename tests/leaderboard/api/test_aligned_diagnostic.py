@@ -15,27 +15,10 @@ from harness.challenge import ChallengeLayout, ChallengeSpec, Misalignment, Spli
 from harness.sim.camera import IspConfig
 from leaderboard.app import create_app
 from leaderboard.settings import Settings
-from tests.harness.alignment.test_estimate import SIZE, centre, scene
+from tests.harness.alignment.scenes import SIZE, centre, packed, scene, srgb_png
 from tests.support import ORG, npy_bytes
 
 SHIFTS = {"0": (1.2, -0.8), "1": (-0.5, 1.6), "2": (0.9, 0.7)}
-GAINS = (0.05, 0.08, 0.078, 0.06)
-
-
-def packed(plane: np.ndarray) -> np.ndarray:
-    return np.clip(np.rint(np.stack([plane * g for g in GAINS], axis=-1)), 0, 1024).astype(np.uint16)
-
-
-def srgb_input(plane: np.ndarray) -> bytes:
-    """A PNG input (2h, 2w, 3) whose linear luminance is ``plane`` (scaled), each packed pixel a 2x2 cell."""
-    from PIL import Image
-
-    lin = plane / plane.max() * 0.9
-    v = np.where(lin <= 0.0031308, 12.92 * lin, 1.055 * lin ** (1 / 2.4) - 0.055)
-    rgb = np.repeat(np.repeat(np.rint(v * 255).astype(np.uint8), 2, axis=0), 2, axis=1)
-    buf = io.BytesIO()
-    Image.fromarray(np.stack([rgb] * 3, axis=-1)).save(buf, format="PNG")
-    return buf.getvalue()
 
 
 def build(root):
@@ -63,7 +46,7 @@ def build(root):
         where.gt.mkdir(parents=True, exist_ok=True)
         where.rgb.mkdir(parents=True, exist_ok=True)
         where.gt_of(stem).write_bytes(npy_bytes(truth[stem]))
-        where.rgb_file(stem, ".png").write_bytes(srgb_input(centre(nd_shift(big, s, order=3, mode="nearest"))))
+        where.rgb_file(stem, ".png").write_bytes(srgb_png(centre(nd_shift(big, s, order=3, mode="nearest"))))
     save_challenge(spec, layout.root)
     written, notes = align_challenge(layout.root, spec)
     assert notes == [] and [p.name for p in written] == ["alignment.json", "alignment.json.sha256"]
