@@ -15,6 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import BaseModel
@@ -39,6 +40,9 @@ __all__ = [
     "score_directories",
 ]
 
+if TYPE_CHECKING:
+    from harness.alignment.manifest import AlignPlan
+
 RgbLookup = Callable[[str], Path | None]  # image name -> its RGB input, None where there is none
 
 
@@ -50,6 +54,24 @@ class ImageScores(BaseModel):
     ssim: float
     identical: bool = False
     regions: RegionScores | None = None  # only when scored with the split's RGB inputs
+    # alignment diagnostics (only when scored with an AlignPlan): never used to rank
+    aligned_psnr: float | None = None  # None for an image left out (correlation under the threshold)
+    aligned_ssim: float | None = None
+    shift: tuple[float, float] | None = None  # [dy, dx] in packed pixels, at the image centre
+    scale: float | None = None
+    cc: float | None = None
+
+
+class AlignmentSummary(BaseModel):
+    """How the aligned figures were made (the ``--json`` document's ``alignment``)."""
+
+    source: str  # "reference" (the split's manifest) or "prediction" (each prediction to its ground truth)
+    motion: str
+    threshold: float
+    crop: int  # central margin in packed pixels, the same on each side of every image
+    n_images: int  # images in the aligned means
+    excluded: list[str]  # images whose correlation is under the threshold
+    manifest_sha256: str | None = None
 
 
 class ScoreReport(BaseModel):
@@ -64,6 +86,9 @@ class ScoreReport(BaseModel):
     warnings: list[str] = []
     readme: dict | None = None
     harness_version: str = __version__
+    aligned_psnr: float | None = None  # diagnostics: means over the included images
+    aligned_ssim: float | None = None
+    alignment: AlignmentSummary | None = None
 
     @property
     def ok(self) -> bool:
@@ -147,6 +172,7 @@ def score_directories(
     on_image: Callable[[str], None] | None = None,
     regions: RgbLookup | None = None,
     pred_label: Callable[[str], str] | None = None,
+    align: AlignPlan | None = None,
 ) -> ScoreReport:
     """Validate and score every prediction in ``pred_dir`` against ``gt_dir``.
 
@@ -157,6 +183,10 @@ def score_directories(
     files in errors (default: their path), e.g. as they were called inside an upload.
     ``on_image`` is called once per image when it is done (for progress bars). Images are
     loaded ahead on a small thread pool while earlier ones are being scored.
+
+    ``align`` adds the alignment diagnostics: each included image's prediction is warped by its
+    transform (``harness.alignment.warp``), both cropped by the plan's margin, and scored by the
+    same engine as the official figures.
     """
     pred_dir, gt_dir = Path(pred_dir), Path(gt_dir)
     gt, errors = list_ground_truth(gt_dir)
@@ -171,7 +201,7 @@ def score_directories(
     with ExitStack() as stack:
         loader = stack.enter_context(ThreadPoolExecutor(2, thread_name_prefix="load"))
         loads: deque[tuple[str, Future]] = deque()
-        pending: deque[tuple[str, PendingScore, Future | bool | None]] = deque()
+        pending: deque[tuple[str, PendingScore, Future | bool | None, PendingScore | None]] = deque()
         it = iter(stems)
 
         def refill() -> None:
@@ -190,7 +220,7 @@ def score_directories(
 
         def drain(limit: int) -> None:
             while len(pending) > limit:
-                stem, handle, region = pending.popleft()
+                stem, handle, region, aligned = pending.popleft()
                 score = handle.result()
                 results[stem] = ImageScores(
                     name=stem,
@@ -198,6 +228,7 @@ def score_directories(
                     ssim=score.ssim,
                     identical=score.identical,
                     regions=_regions_of(score, region),
+                    **_aligned_fields(align, stem, aligned),
                 )
                 if on_image:
                     on_image(stem)
@@ -219,7 +250,14 @@ def score_directories(
                     if loaded.mask.any()
                     else False
                 )
-            pending.append((stem, engine.submit(loaded.gt, loaded.pred), region))
+            aligned = None
+            h, w = loaded.gt.shape[:2]
+            if align is not None and stem in align.included and min(h, w) - 2 * align.margin >= profile.min_size:
+                from harness.alignment.warp import crop, warp_raw
+
+                warped = warp_raw(loaded.pred, align.transforms[stem], profile.max_value)
+                aligned = engine.submit(crop(loaded.gt, align.margin), crop(warped, align.margin))
+            pending.append((stem, engine.submit(loaded.gt, loaded.pred), region, aligned))
             drain(window)
         drain(0)
 
@@ -240,6 +278,21 @@ def score_directories(
             readme=readme,
         )
     images = [results[s] for s in stems]
+    summary = aligned_psnr = aligned_ssim = None
+    if align is not None:
+        counted = [r for r in images if r.aligned_psnr is not None]
+        if counted:
+            aligned_psnr = float(np.mean([r.aligned_psnr for r in counted]))
+            aligned_ssim = float(np.mean([r.aligned_ssim for r in counted]))
+        summary = AlignmentSummary(
+            source=align.source,
+            motion=str(align.motion),
+            threshold=align.threshold,
+            crop=align.margin,
+            n_images=len(counted),
+            excluded=[s for s in stems if s in align.transforms and s not in align.included],
+            manifest_sha256=align.manifest_sha256,
+        )
     return ScoreReport(
         profile=profile.name,
         n_images=len(images),
@@ -249,4 +302,18 @@ def score_directories(
         errors=[],
         warnings=warnings,
         readme=readme,
+        aligned_psnr=aligned_psnr,
+        aligned_ssim=aligned_ssim,
+        alignment=summary,
     )
+
+
+def _aligned_fields(align: AlignPlan | None, stem: str, aligned: PendingScore | None) -> dict:
+    if align is None or stem not in align.transforms:
+        return {}
+    t = align.transforms[stem]
+    fields = {"shift": t.shift, "scale": t.scale, "cc": t.cc}
+    if aligned is not None:
+        score = aligned.result()
+        fields |= {"aligned_psnr": score.psnr, "aligned_ssim": score.ssim}
+    return fields

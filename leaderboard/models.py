@@ -102,6 +102,9 @@ class Score(SQLModel, table=True):
     profile: str
     harness_version: str
     gt_manifest_sha256: str
+    # alignment diagnostics (never ranked): means over the included images, crop, excluded images and
+    # the reference manifest's sha256; None where the split has no alignment manifest
+    aligned: dict | None = Field(default=None, sa_column=Column(JSON))
     current: bool = Field(default=True, index=True)
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -123,6 +126,8 @@ class ImageScore(ImageRegions, table=True):
     name: str
     psnr: float
     ssim: float
+    # the image's reference transform (shift, scale, cc) and, where it is included, aligned psnr/ssim
+    aligned: dict | None = Field(default=None, sa_column=Column(JSON))
 
 
 class SplitState(SQLModel, table=True):

@@ -26,6 +26,13 @@ class SplitScore(BaseModel):
     psnr: float
     ssim: float
     n_images: int
+    # diagnostics, never ranked: the prediction warped by the split's reference alignment, scored by the
+    # official metric on the central crop every warp covers (None: the split has no alignment manifest)
+    aligned_psnr_diagnostic: float | None = None
+    aligned_ssim_diagnostic: float | None = None
+    aligned_n_images: int | None = None  # images counted (those whose alignment correlates well enough)
+    aligned_excluded: list[str] = []
+    aligned_crop: int | None = None  # packed pixels left out on each side
 
 
 class ModelFigures(BaseModel):
@@ -105,12 +112,34 @@ class LeaderboardRow(FactSheet):
     n_images: int
     date: datetime
     model: ModelFigures | None = None  # a model submission re-run here: measured figures beside the self-reported
+    # diagnostics, never used to rank (see SplitScore): None where the split has no alignment manifest
+    aligned_psnr_diagnostic: float | None = None
+    aligned_ssim_diagnostic: float | None = None
 
 
 class ImageResult(ImageRegions):
     name: str
     psnr: float
     ssim: float
+    # the image's reference alignment (a diagnostic): where its content sits against the ground truth
+    shift: list[float] | None = None  # [dy, dx] in packed pixels, at the image centre
+    scale: float | None = None
+    alignment_cc: float | None = None
+    aligned_psnr_diagnostic: float | None = None  # None where the image is left out (or nothing was aligned)
+    aligned_ssim_diagnostic: float | None = None
+
+    @classmethod
+    def of(cls, row) -> ImageResult:
+        """An ``ImageScore`` row as the API shows it."""
+        a = row.aligned or {}
+        return cls(
+            **row.model_dump(include=set(ImageRegions.model_fields) | {"name", "psnr", "ssim"}),
+            shift=a.get("shift"),
+            scale=a.get("scale"),
+            alignment_cc=a.get("cc"),
+            aligned_psnr_diagnostic=a.get("psnr"),
+            aligned_ssim_diagnostic=a.get("ssim"),
+        )
 
 
 class RegionMeans(BaseModel):

@@ -165,6 +165,11 @@ def create_challenge(
         root = stage / name
         root.mkdir()
         placer = _lay_out(root, challenge, scans, progress)
+        from harness.alignment.manifest import align_challenge  # OpenCV: only when a challenge is made
+
+        aligned, notes = align_challenge(root, challenge)
+        placer.files += aligned
+        report.warnings += notes
         lines = manifest_lines(root, placer.files, workers, on_file=ticker(progress, "hashing", len(placer.files)))
         write_manifest(ChallengeLayout(root).manifest, lines)
         if target.exists():

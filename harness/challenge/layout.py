@@ -8,6 +8,7 @@
 <root>/<track>/<split>/gt/<stem>.npy         ground truth of a test split (never served)
 <root>/<track>/<split>/raw/<stem>.npy        RAW of a training split
 <root>/<track>/<split>/full/{rgb,gt}/...     full-resolution images of a split that has them
+<root>/<track>/<split>/alignment.json        reference transforms of a test split (+ .sha256; never served)
 ```
 
 Readers and writers both go through these classes (``rgb_of`` finds an input whatever its
@@ -41,6 +42,11 @@ class SplitLayout:
     @property
     def raw(self) -> Path:
         return self.root / "raw"
+
+    @property
+    def alignment(self) -> Path:
+        """The split's reference alignment manifest (``harness.alignment.manifest``)."""
+        return self.root / "alignment.json"
 
     @property
     def full(self) -> SplitLayout:

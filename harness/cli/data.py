@@ -37,6 +37,13 @@ def demo(
         float,
         typer.Option(min=0.25, max=16, help="Size of the sets (1 = CI-sized; 2 doubles patches and full images)."),
     ] = 1.0,
+    align: Annotated[
+        bool,
+        typer.Option(
+            "--align/--no-align",
+            help="Write each test split's reference alignment (alignment.json), for the aligned diagnostics.",
+        ),
+    ] = True,
 ) -> None:
     """Build the demo challenge (tracks s7 and p20; splits train, test1, test2) from real captures and photos."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -61,6 +68,7 @@ def demo(
             root,
             seed=seed,
             scale=scale,
+            align=align,
             on_progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
     manifest = ChallengeLayout(path).manifest
@@ -130,6 +138,12 @@ def render(
 def build_data_app(*more: tuple[str, Callable]) -> typer.Typer:
     """A new ``data`` command group: the offline commands, then ``more`` (name, function) pairs."""
     group = typer.Typer(help=HELP, no_args_is_help=True)
-    for name, command in (("synth", synth), ("demo", demo), ("predict-naive", predict_naive), ("render", render), *more):
+    for name, command in (
+        ("synth", synth),
+        ("demo", demo),
+        ("predict-naive", predict_naive),
+        ("render", render),
+        *more,
+    ):
         group.command(name)(command)
     return group

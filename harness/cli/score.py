@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from harness.scoring import ScoreReport
 
 EXIT_OK, EXIT_INPUT_ERRORS, EXIT_USAGE = 0, 1, 2
+_ALIGNED_IMAGE_FIELDS = {"aligned_psnr", "aligned_ssim", "shift", "scale", "cc"}
 
 
 def _fmt(x: float | None, digits: int) -> str:
@@ -48,16 +49,34 @@ def _print_human(report: ScoreReport, console: Console, per_image: bool) -> None
             table.add_row(Path(e.file).name, e.code, e.message)
         console.print(table)
         return
+    aligned = report.alignment is not None
     table = Table(title=f"profile {report.profile}: {report.n_images} image(s)")
     table.add_column("image")
     table.add_column("PSNR (dB)", justify="right")
     table.add_column("SSIM", justify="right")
+    if aligned:
+        for name in ("aligned PSNR (diagnostic)", "aligned SSIM (diagnostic)", "shift dy, dx (px)", "scale"):
+            table.add_column(name, justify="right")
     if per_image:
         for r in report.images:
-            table.add_row(r.name + (" (identical)" if r.identical else ""), _fmt(r.psnr, 4), _fmt(r.ssim, 6))
+            cells = [r.name + (" (identical)" if r.identical else ""), _fmt(r.psnr, 4), _fmt(r.ssim, 6)]
+            if aligned:
+                shift = "-" if r.shift is None else f"{r.shift[0]:+.3f}, {r.shift[1]:+.3f}"
+                cells += [_fmt(r.aligned_psnr, 4), _fmt(r.aligned_ssim, 6), shift, _fmt(r.scale, 5)]
+            table.add_row(*cells)
         table.add_section()
-    table.add_row("[bold]mean[/]", f"[bold]{_fmt(report.psnr, 4)}[/]", f"[bold]{_fmt(report.ssim, 6)}[/]")
+    mean = ["[bold]mean[/]", f"[bold]{_fmt(report.psnr, 4)}[/]", f"[bold]{_fmt(report.ssim, 6)}[/]"]
+    if aligned:
+        mean += [f"[bold]{_fmt(report.aligned_psnr, 4)}[/]", f"[bold]{_fmt(report.aligned_ssim, 6)}[/]", "", ""]
+    table.add_row(*mean)
     console.print(table)
+    if aligned:
+        a = report.alignment
+        console.print(
+            f"aligned (diagnostic, never ranked): {a.motion} transform of each prediction to its ground truth, "
+            f"central crop {a.crop} px per side, {a.n_images} image(s) counted"
+            + (f"; left out (correlation < {a.threshold}): {', '.join(a.excluded)}" if a.excluded else "")
+        )
     n_identical = sum(r.identical for r in report.images)
     if n_identical:
         console.print(
@@ -65,13 +84,25 @@ def _print_human(report: ScoreReport, console: Console, per_image: bool) -> None
         )
 
 
+def _csv(x) -> str:
+    return "" if x is None or x == "" else repr(float(x))
+
+
 def write_per_image_csv(report: ScoreReport, path: Path) -> None:
     """Per-image scores as CSV (full float precision, images in ground-truth order)."""
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["name", "psnr", "ssim", "identical"])
+        aligned = report.alignment is not None
+        w.writerow(
+            ["name", "psnr", "ssim", "identical"]
+            + (["aligned_psnr", "aligned_ssim", "dy", "dx", "scale"] if aligned else [])
+        )
         for r in report.images:
-            w.writerow([r.name, repr(r.psnr), repr(r.ssim), int(r.identical)])
+            row = [r.name, repr(r.psnr), repr(r.ssim), int(r.identical)]
+            if aligned:
+                dy, dx = r.shift if r.shift is not None else ("", "")
+                row += [_csv(r.aligned_psnr), _csv(r.aligned_ssim), _csv(dy), _csv(dx), _csv(r.scale)]
+            w.writerow(row)
 
 
 def _score_with_bar(preds: Path, gt: Path, n: int, **kwargs) -> ScoreReport:
@@ -106,6 +137,15 @@ def score(
     images: Annotated[bool, typer.Option("--images", "-i", help="Show one table row per image.")] = False,
     profile: Annotated[str, typer.Option(help=f"Metric profile ({', '.join(PROFILES)}).")] = "aim22",
     workers: Annotated[int | None, typer.Option(min=1, help="Threads to score with (default: every core).")] = None,
+    align: Annotated[
+        bool,
+        typer.Option(
+            "--align",
+            help="Also estimate each prediction's geometric transform to its ground truth and report aligned "
+            "PSNR/SSIM, shift and scale beside the official figures (a diagnostic; needs OpenCV).",
+        ),
+    ] = False,
+    motion: Annotated[str, typer.Option(help="With --align: the transform model, affine or translation.")] = "affine",
 ) -> None:
     """Score predictions against ground truth: per-image and mean PSNR / SSIM.
 
@@ -116,10 +156,18 @@ def score(
     except KeyError as exc:
         typer.echo(f"Error: {exc.args[0]}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
+    if motion not in ("affine", "translation"):
+        typer.echo(f"Error: --motion must be affine or translation, not {motion!r}", err=True)
+        raise typer.Exit(EXIT_USAGE)
     from harness.metrics.numba_start import numba_without_blas_probe
     from harness.scoring import list_ground_truth, score_directories
 
     gt_stems, _ = list_ground_truth(gt)
+    plan = None
+    if align:
+        from harness.alignment.offline import estimate_predictions
+
+        plan = estimate_predictions(preds, gt, motion=motion, profile=prof)
     # A short run: loading numba makes many objects and frees few, so cyclic collections while
     # it loads, and over them all when the interpreter exits, are wasted time (about 0.3 s in
     # all); arrays are freed by reference counting anyway. What lives at the end is frozen,
@@ -128,9 +176,9 @@ def score(
     try:
         with numba_without_blas_probe():  # this short process uses numba for the kernels alone
             if sys.stderr.isatty() and len(gt_stems) > 1:
-                report = _score_with_bar(preds, gt, len(gt_stems), profile=prof, workers=workers)
+                report = _score_with_bar(preds, gt, len(gt_stems), profile=prof, workers=workers, align=plan)
             else:  # nobody watches: no bar, and no rich to import
-                report = score_directories(preds, gt, profile=prof, workers=workers)
+                report = score_directories(preds, gt, profile=prof, workers=workers, align=plan)
     finally:
         gc.freeze()
         gc.enable()
@@ -138,7 +186,10 @@ def score(
         write_per_image_csv(report, per_image)
     if json_out:
         # the documented schema: region metrics need the split's inputs, which this command has not
-        sys.stdout.write(report.model_dump_json(indent=None, exclude={"images": {"__all__": {"regions"}}}) + "\n")
+        image_fields = {"regions"} | (set() if align else _ALIGNED_IMAGE_FIELDS)
+        top = set() if align else {"aligned_psnr", "aligned_ssim", "alignment"}
+        exclude = {"images": {"__all__": image_fields}} | dict.fromkeys(top, True)
+        sys.stdout.write(report.model_dump_json(indent=None, exclude=exclude) + "\n")
     else:
         from rich.console import Console
 

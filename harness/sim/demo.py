@@ -115,10 +115,13 @@ def build_demo(
     scale: float = 1.0,
     raw_root: Path = DEFAULT_ROOT,
     on_progress: Callable[[int, int], None] | None = None,
+    align: bool = True,
 ) -> Path:
     """Write the demo challenge under ``data_dir/challenges/demo`` and return that folder.
 
-    An existing demo folder is replaced. ``on_progress(done, total)`` reports progress.
+    An existing demo folder is replaced. ``on_progress(done, total)`` reports progress. ``align``
+    writes each test split's reference alignment (``harness.alignment.manifest``), listed in the
+    manifest like every other file.
     """
     import shutil
 
@@ -157,6 +160,11 @@ def build_demo(
         patch_split(track, "train", rest[n_test1:], plan.per_frame, rng, out, log, tick)
     if on_progress:
         on_progress(total, total)
+    if align:
+        from harness.alignment.manifest import align_challenge
+
+        written, _notes = align_challenge(root, spec)  # the demo's splits all align: no notes
+        out.files += written
     out.files.append(save_challenge(spec, root))
     layout.frames.write_text(json.dumps(log, indent=1, sort_keys=True))
     out.files.append(layout.frames)

@@ -58,6 +58,7 @@ class Ranking:
                 Score.psnr,
                 Score.ssim,
                 Score.n_images,
+                Score.aligned,  # shown beside the row as a diagnostic; never in the order
                 Submission.id.label("sub_id"),
                 Score.id.label("score_id"),
                 Submission.created_at,
@@ -123,6 +124,8 @@ class Ranking:
                     n_images=r.n_images,
                     date=r.created_at,
                     model=models.get(r.sub_id),
+                    aligned_psnr_diagnostic=(r.aligned or {}).get("psnr"),
+                    aligned_ssim_diagnostic=(r.aligned or {}).get("ssim"),
                     **facts_of(r),
                 )
             )

@@ -6,20 +6,23 @@ tells the truth at all times and, of two attempts racing, the late one never ove
 
 from __future__ import annotations
 
+import logging
 import math
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from harness import __version__
+from harness.challenge.layout import SplitLayout
 from harness.hashing import file_sha256
 from harness.metrics import get_profile
 from harness.npyio import ErrorCode
 from harness.problems import Problem
-from harness.scoring import score_directories
+from harness.scoring import ImageScores, ScoreReport, score_directories
 from leaderboard.models import ImageScore, Score, Status, Submission, utcnow
 from leaderboard.services.challenge import Challenge
 from leaderboard.services.predictions import stored_predictions
@@ -29,7 +32,11 @@ from leaderboard.settings import Settings
 from submissions.intake import IntakeLimits, check_upload
 from submissions.store import UploadStore, owner_gone, owner_tag
 
+if TYPE_CHECKING:
+    from harness.alignment.manifest import AlignPlan
+
 ENDED = (Status.SCORED, Status.FAILED)
+log = logging.getLogger(__name__)
 
 
 class Scoring:
@@ -87,6 +94,18 @@ class Scoring:
                 .values(status=Status.QUEUED, updated_at=utcnow())
             )
             session.commit()
+
+    @staticmethod
+    def _alignment(files: SplitLayout) -> AlignPlan | None:
+        """The split's reference alignment (a diagnostic): None where it has none, or where its
+        manifest no longer matches its sha256 (logged; the official scores do not depend on it)."""
+        from harness.alignment.manifest import reference_plan
+
+        try:
+            return reference_plan(files)
+        except ValueError as exc:
+            log.warning("no aligned diagnostics for %s: %s", files.root, exc)
+            return None
 
     def _advance(self, session: Session, sub_id: int, status: Status, *, commit: bool = True, **fields) -> bool:
         """Move an unfinished submission to ``status``; False if it has ended meanwhile."""
@@ -150,6 +169,7 @@ class Scoring:
         if not self._advance(session, sub_id, Status.SCORING, **fields):
             return self._ended(session, sub_id)
         profile = get_profile(self.challenge.spec.profile)
+        align = self._alignment(files)
         # one pass: each file's header checked, read once, scored, region metrics from the same arrays
         result = score_directories(
             work / "preds",
@@ -158,6 +178,7 @@ class Scoring:
             workers=self.settings.workers,
             regions=files.rgb_of,
             pred_label=report.label,
+            align=align,
         )
         if not result.ok or result.psnr is None or math.isnan(result.psnr) or math.isnan(result.ssim):
             self._advance(session, sub_id, Status.FAILED, **stored_problems(result.errors))
@@ -175,6 +196,7 @@ class Scoring:
             profile=profile.name,
             harness_version=__version__,
             gt_manifest_sha256=self.splits.gt_manifest(track, split),
+            aligned=_aligned_summary(result),
         )
         session.add(score)
         session.flush()
@@ -184,9 +206,40 @@ class Scoring:
                 name=i.name,
                 psnr=i.psnr,
                 ssim=i.ssim,
+                aligned=_aligned_image(i),
                 **(i.regions.model_dump() if i.regions else {}),
             )
             for i in result.images
         )
         session.commit()
         return Status.SCORED
+
+
+def _aligned_summary(result: ScoreReport) -> dict | None:
+    """What a score row keeps of the alignment diagnostics (JSON; never read by the ranking)."""
+    a = result.alignment
+    if a is None:
+        return None
+    return {
+        "psnr": result.aligned_psnr,
+        "ssim": result.aligned_ssim,
+        "n_images": a.n_images,
+        "excluded": a.excluded,
+        "crop": a.crop,
+        "motion": a.motion,
+        "threshold": a.threshold,
+        "manifest_sha256": a.manifest_sha256,
+    }
+
+
+def _aligned_image(i: ImageScores) -> dict | None:
+    if i.shift is None:
+        return None
+    return {
+        "psnr": i.aligned_psnr,
+        "ssim": i.aligned_ssim,
+        "shift": list(i.shift),
+        "scale": i.scale,
+        "cc": i.cc,
+        "included": i.aligned_psnr is not None,
+    }

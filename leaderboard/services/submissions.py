@@ -212,7 +212,17 @@ class Submissions:
         if visible:
             score = session.exec(select(Score).where(Score.submission_id == sub.id, Score.current)).first()
             if score is not None:
-                scores[score.split] = SplitScore(psnr=score.psnr, ssim=score.ssim, n_images=score.n_images)
+                a = score.aligned or {}
+                scores[score.split] = SplitScore(
+                    psnr=score.psnr,
+                    ssim=score.ssim,
+                    n_images=score.n_images,
+                    aligned_psnr_diagnostic=a.get("psnr"),
+                    aligned_ssim_diagnostic=a.get("ssim"),
+                    aligned_n_images=a.get("n_images"),
+                    aligned_excluded=a.get("excluded") or [],
+                    aligned_crop=a.get("crop"),
+                )
         return SubmissionPublic(
             id=sub.id,
             team=team.name,
@@ -256,7 +266,7 @@ class Submissions:
         rows = session.exec(
             select(ImageScore).where(ImageScore.score_id == score.id).order_by(col(ImageScore.id))
         ).all()
-        return [ImageResult(**r.model_dump(include=set(ImageResult.model_fields))) for r in rows]
+        return [ImageResult.of(r) for r in rows]
 
     def status_counts(self, session: Session) -> dict:
         """Submissions per status and how long the oldest unfinished one has waited (since it last changed)."""

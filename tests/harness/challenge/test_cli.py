@@ -70,7 +70,7 @@ def test_the_demo_challenge_checks_clean(tmp_path):
     """`check` reads generated challenges too (their ground truth is not private: a warning)."""
     from harness.sim.demo import build_demo
 
-    root = build_demo(tmp_path, seed=2, scale=0.25, raw_root=tmp_path / "no-captures")
+    root = build_demo(tmp_path, seed=2, scale=0.25, raw_root=tmp_path / "no-captures", align=False)
     report = check_challenge(root)
     assert report.ok, report.problems
     assert any("readable by other users" in w for w in report.warnings)

@@ -18,6 +18,7 @@ from harness.sim.demo import build_demo
 from harness.sim.naive import predict_split
 from harness.sim.sources import DEFAULT_ROOT, available
 
+DEMO = [sys.executable, "-m", "harness", "data", "demo"]
 SCALE = 0.5  # smallest sets: 1 full-resolution image, 2 test1 frames, 1 patch per frame
 
 
@@ -123,19 +124,7 @@ def test_naive_predictor_is_clearly_worse_than_ground_truth(demo, spec, tmp_path
 def test_same_seed_same_bytes_via_cli(demo, tmp_path):
     env = {**os.environ, "HARNESS_DATA_DIR": str(tmp_path / "unused")}
     res = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "harness",
-            "data",
-            "demo",
-            "--out",
-            str(tmp_path),
-            "--seed",
-            "11",
-            "--scale",
-            str(SCALE),
-        ],
+        [*DEMO, "--out", str(tmp_path), "--seed", "11", "--scale", str(SCALE), "--no-align"],
         capture_output=True,
         text=True,
         env=env,
@@ -144,8 +133,24 @@ def test_same_seed_same_bytes_via_cli(demo, tmp_path):
     assert res.returncode == 0, res.stderr
     assert "warning" not in res.stderr  # the shipped captures are found
     again = tmp_path / "challenges" / "demo"
-    assert (again / "MANIFEST.sha256").read_bytes() == (demo / "MANIFEST.sha256").read_bytes()
+
+    def unaligned(manifest: Path) -> list[str]:
+        return [line for line in manifest.read_text().splitlines() if "/alignment.json" not in line]
+
+    built = (demo / "MANIFEST.sha256").read_text().splitlines()
+    assert sum("/alignment.json" in line for line in built) == 2 * 2 * 2  # 2 tracks x 2 test splits x (json, sha256)
+    assert unaligned(again / "MANIFEST.sha256") == unaligned(demo / "MANIFEST.sha256")
     assert not (tmp_path / "unused").exists()
+
+
+def test_reference_alignment_is_deterministic(demo, spec):
+    """The same files give the same alignment.json bytes (what MANIFEST.sha256 records)."""
+    from harness.alignment.manifest import align_split, motion_of
+
+    where = ChallengeLayout(demo).split("p20", "test1")
+    again = align_split(where, motion_of(spec.track("p20")))
+    stored = json.loads(where.alignment.read_text())
+    assert json.loads(json.dumps(again.model_dump(mode="json"))) == stored
 
 
 def test_real_captures_are_used(demo):
@@ -159,7 +164,7 @@ def test_real_captures_are_used(demo):
 def test_photos_alone_suffice_and_the_demo_says_it_found_no_capture(tmp_path):
     env = {**os.environ, "HARNESS_RAW_CAPTURES_DIR": str(tmp_path / "no-captures-here")}
     res = subprocess.run(
-        [sys.executable, "-m", "harness", "data", "demo", "--out", str(tmp_path), "--seed", "1", "--scale", "0.25"],
+        [*DEMO, "--out", str(tmp_path), "--seed", "1", "--scale", "0.25", "--no-align"],
         capture_output=True,
         text=True,
         env=env,
@@ -169,3 +174,48 @@ def test_photos_alone_suffice_and_the_demo_says_it_found_no_capture(tmp_path):
     assert "warning: no real sensor captures found" in res.stderr and "no-captures-here" in res.stderr
     sources = {e["source"] for e in json.loads((tmp_path / "challenges" / "demo" / "frames.json").read_text())}
     assert sources and all(s.startswith("photo-") for s in sources)
+
+
+def _true_displacement(track, entry: dict, stem: str) -> tuple[np.ndarray, float]:
+    """Where a patch's centre moved, [dy, dx] in packed pixels, and the zoom, from frames.json.
+
+    The demo zooms the rendered RGB by z about the centre c of what it rendered (a patch's region,
+    or a whole image) and shifts it by s RGB pixels: content at RGB position q goes to
+    z (q - c) + c + s. Packed pixel i covers RGB pixels 2i and 2i + 1 (centre 2i + 0.5).
+    """
+    z = entry["misalignment"]["zoom"]
+    s = np.asarray(entry["misalignment"]["shift_px"])
+    if "_" not in stem:  # a patch rendered with equal margins: its centre is the zoom's centre
+        return s / 2, z
+    _image, k = map(int, stem.split("_"))
+    r, c = divmod(k, track.grid[1])
+    p = track.patch
+    centre_rgb = np.array([2 * r * p + p - 0.5, 2 * c * p + p - 0.5])
+    zoom_centre = np.asarray(track.full_size, dtype=np.float64) - 0.5  # (2H - 1) / 2
+    return ((z - 1) * (centre_rgb - zoom_centre) + s) / 2, z
+
+
+def test_p20_reference_alignment_matches_the_simulated_misalignment(demo, spec):
+    """The manifests the demo writes recover the zoom and shift it applied (frames.json)."""
+    from harness.alignment.manifest import reference_plan
+
+    p20 = spec.track("p20")
+    log = [e for e in json.loads((demo / "frames.json").read_text()) if "misalignment" in e]  # p20's only
+    layout = ChallengeLayout(demo)
+    errors, zoom_errors = [], []
+    for split in ("test1", "test2"):
+        plan = reference_plan(layout.split("p20", split))
+        assert plan is not None and plan.motion == "affine" and plan.source == "reference"
+        assert len(plan.included) >= 0.9 * len(plan.transforms)
+        for stem in sorted(plan.included):
+            key = ("stem", stem) if split == "test1" else ("image", stem.split("_")[0])
+            entry = next(e for e in log if e["split"] == split and e.get(key[0]) == key[1])
+            shift, z = _true_displacement(p20, entry, stem)
+            t = plan.transforms[stem]
+            errors.append(np.abs(np.asarray(t.shift) - shift).max())
+            zoom_errors.append(abs(t.scale - z))
+    # JPEG, tone mapping and sharpening stand between the RGB and the RAW: tolerances say so
+    assert max(errors) <= 0.25 and float(np.median(errors)) <= 0.08, errors
+    assert max(zoom_errors) <= 5e-3 and float(np.median(zoom_errors)) <= 1e-3, zoom_errors
+    s7 = reference_plan(layout.split("s7", "test1"))
+    assert s7.motion == "translation" and all(np.abs(t.shift).max() <= 0.1 for t in s7.transforms.values())

@@ -23,7 +23,8 @@ async function show(token, team) {
   document.getElementById("subtitle").innerHTML = `${esc(s.team)} &middot; ${esc(s.track)} / ${esc(s.split)} &middot; ${fmtDate(s.created_at)} UTC &middot; <a href="#" id="switch">${team ? "sign out" : "other token"}</a>`;
   document.getElementById("switch").addEventListener("click", ev => { ev.preventDefault(); if (team) document.getElementById("signout").click(); else show("", null); });
   let head = `<p style="margin:0">${statusBadge(s.status)} `;
-  if (sc) head += `PSNR <b>${fmt(sc.psnr, 4)}</b> dB, SSIM <b>${fmt(sc.ssim, 6)}</b> over ${sc.n_images} images. <a href="/leaderboard/${esc(s.track)}?split=${esc(s.split)}">Leaderboard</a>`;
+  if (sc) head += `PSNR <b>${fmt(sc.psnr, 4)}</b> dB, SSIM <b>${fmt(sc.ssim, 6)}</b> over ${sc.n_images} images. <a href="/leaderboard/${esc(s.track)}?split=${esc(s.split)}">Leaderboard</a>` +
+    (sc.aligned_psnr_diagnostic == null ? "" : `<br><span class="muted" id="aligned-summary">Aligned (diagnostic, never ranked): PSNR ${fmt(sc.aligned_psnr_diagnostic, 4)} dB, SSIM ${fmt(sc.aligned_ssim_diagnostic, 6)} over ${sc.aligned_n_images} images, central crop ${sc.aligned_crop} px per side${sc.aligned_excluded.length ? `; left out: ${sc.aligned_excluded.map(esc).join(", ")}` : ""}.</span>`);
   else if (s.results_hidden) head += `<b>${esc(s.split)} is hidden until the organisers reveal this split</b>: ${s.status === "scored" ? "the submission is scored and its result kept for then" : "its result will be kept for then"}.`;
   else if (s.status === "failed") head += `nothing was scored: ${s.n_errors} problem${s.n_errors === 1 ? "" : "s"} below (failed uploads do not count against the daily limit).`;
   else head += "validation and scoring run in the background; this page refreshes until they end.";
@@ -43,6 +44,8 @@ async function show(token, team) {
   const f = (v, d) => v === null || v === undefined ? '<span class="num-dim">-</span>' : fmt(v, d);
   document.querySelector("#images tbody").innerHTML = (await im.json()).map(i =>
     `<tr><td class="text">${esc(i.name)}</td><td data-v="${i.psnr}">${fmt(i.psnr, 4)}</td><td data-v="${i.ssim}">${fmt(i.ssim, 6)}</td>` +
+    `<td class="diag" data-v="${i.aligned_psnr_diagnostic ?? -1}">${f(i.aligned_psnr_diagnostic, 2)}</td><td class="diag" data-v="${i.aligned_ssim_diagnostic ?? -1}">${f(i.aligned_ssim_diagnostic, 4)}</td>` +
+    `<td class="diag" data-v="${i.shift ? Math.hypot(i.shift[0], i.shift[1]) : -1}">${i.shift ? `${fmt(i.shift[0], 2)}, ${fmt(i.shift[1], 2)}` : '<span class="num-dim">-</span>'}</td><td class="diag" data-v="${i.scale ?? -1}">${f(i.scale, 4)}</td>` +
     `<td data-v="${i.oe_fraction ?? -1}">${i.oe_fraction === null ? '<span class="num-dim">-</span>' : fmt(100 * i.oe_fraction, 1) + "%"}</td>` +
     `<td data-v="${i.psnr_oe ?? -1}">${f(i.psnr_oe, 2)}</td><td data-v="${i.ssim_oe ?? -1}">${f(i.ssim_oe, 4)}</td>` +
     `<td data-v="${i.psnr_rest ?? -1}">${f(i.psnr_rest, 2)}</td><td data-v="${i.ssim_rest ?? -1}">${f(i.ssim_rest, 4)}</td></tr>`).join("");
