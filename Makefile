@@ -61,7 +61,7 @@ demo-clean:
 test: $(STAMP)
 	$(BIN)/ruff check harness harness_client submissions baselines leaderboard tests benchmarks
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_metric.py

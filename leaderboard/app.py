@@ -90,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ctx.scoring.sweep()
         ctx.downloads.cache.sweep()
         ctx.downloads.warm()  # build the participants' archives ahead, on a background thread
+        ctx.baseline_jobs.warm()  # and load the baselines' methods (torch) there: workers never pay for it
         upkeep = Maintenance(ctx.jobs)  # the reaper runs here too: no job stays stuck without workers
         upkeep.start()
         # one worker per queue: a long baseline job on `gpu` never holds up scoring on `cpu`

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from sqlmodel import Session
 
 from baselines import registry
@@ -16,6 +18,13 @@ class BaselineJobs:
     def __init__(self, challenge: Challenge, jobs: JobQueue) -> None:
         self.challenge = challenge
         self.jobs = jobs
+
+    def warm(self) -> threading.Thread:
+        """Load the method registry (and torch with it, a few seconds of CPU) on a background thread:
+        the service answers at once, and the first request that names a method does not wait for it."""
+        thread = threading.Thread(target=registry.names, name="warm-baselines", daemon=True)
+        thread.start()
+        return thread
 
     def queue_run(self, session: Session, request: BaselineJobRequest) -> Job:
         """Queue a run of a known method on a test split (training first, if asked); committed and sent.

@@ -171,6 +171,7 @@ def test_every_augmented_crop_keeps_each_sample_under_its_rgb_pixel():
     assert len(seen) == 8  # all eight flips/rotations were drawn
 
 
+@pytest.mark.slow
 def test_training_lowers_the_loss_and_is_deterministic(rgb_challenge, tmp_path):
     chal = ChallengeLayout.under(rgb_challenge, "demo")
     track = load_challenge(chal.root).track("s7")
@@ -237,6 +238,7 @@ def test_pickled_checkpoints_are_refused_and_never_unpickled(tmp_path):
 TEAMS = ["cvip", "sensebrains", "ssdnet", "ssdnet-tr", "hitiil", "rstisp"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("track", ["s7", "p20"])
 @pytest.mark.parametrize("name", TEAMS)
 def test_team_methods_have_the_reference_counts(name, track):
@@ -257,6 +259,7 @@ def test_team_methods_have_the_reference_counts(name, track):
         assert defined == DEFINED[track] == {"s7": 86_317_068, "p20": 86_307_852}[track]
 
 
+@pytest.mark.slow
 def test_team_method_macs_match_the_spec_sheet():
     t = TRACKS["s7"]
     for name, side, gmacs in (
@@ -312,6 +315,7 @@ def test_team_methods_shapes_on_p20_sizes(name):
     assert tuple(y.shape) == (1, 4, 24, 40) and 0 <= float(y.min()) and float(y.max()) <= 1
 
 
+@pytest.mark.slow
 def test_ssdnet_trains_with_its_soft_supervision_loss(rgb_challenge, tmp_path):
     chal = ChallengeLayout.under(rgb_challenge, "demo")
     res = train(

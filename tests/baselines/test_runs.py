@@ -32,6 +32,7 @@ def rows(data_dir, sql):
         engine.dispose()
 
 
+@pytest.mark.slow
 def test_list_shows_cards_and_measured_counts():
     res = harness(os.environ.copy(), "baselines", "list", "--json")
     assert res.returncode == 0, res.stderr
@@ -41,6 +42,7 @@ def test_list_shows_cards_and_measured_counts():
     assert cards["upi"]["kind"] == "model-based" and cards["mialgo"]["full_resolution"] is True
 
 
+@pytest.mark.slow
 def test_train_run_record_and_show(data_dir):
     env = env_for(data_dir)
     missing = harness(env, "baselines", "run", "unet", "-t", "s7", "-s", "test1")
@@ -106,6 +108,7 @@ def test_train_run_record_and_show(data_dir):
         stop_server(proc)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "name, track",
     [

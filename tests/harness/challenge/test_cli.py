@@ -66,6 +66,7 @@ def test_progress_reports_each_stage(aim):
     assert seen["hashing"] == (n_files, n_files)
 
 
+@pytest.mark.slow
 def test_the_demo_challenge_checks_clean(tmp_path):
     """`check` reads generated challenges too (their ground truth is not private: a warning)."""
     from harness.sim.demo import build_demo
@@ -76,6 +77,7 @@ def test_the_demo_challenge_checks_clean(tmp_path):
     assert any("readable by other users" in w for w in report.warnings)
 
 
+@pytest.mark.slow
 def test_example_bundle_goes_through_create_and_check(tmp_path):
     out = tmp_path / "bundle"
     env = {**os.environ, "HARNESS_DATA_DIR": str(tmp_path / "var")}

@@ -121,6 +121,7 @@ def test_naive_predictor_is_clearly_worse_than_ground_truth(demo, spec, tmp_path
     assert 8 < naive.psnr < 35 and naive.ssim < 0.95  # aligned enough to be better than noise, far from right
 
 
+@pytest.mark.slow
 def test_same_seed_same_bytes_via_cli(demo, tmp_path):
     env = {**os.environ, "HARNESS_DATA_DIR": str(tmp_path / "unused")}
     res = subprocess.run(
@@ -161,6 +162,7 @@ def test_real_captures_are_used(demo):
     assert any(s.startswith("capture-") for s in sources)
 
 
+@pytest.mark.slow
 def test_photos_alone_suffice_and_the_demo_says_it_found_no_capture(tmp_path):
     env = {**os.environ, "HARNESS_RAW_CAPTURES_DIR": str(tmp_path / "no-captures-here")}
     res = subprocess.run(

@@ -111,6 +111,7 @@ def jobs_of(engine, sub_ids: list[int]) -> list[Job]:
     return rows
 
 
+@pytest.mark.slow
 def test_4m_tiny_nodes_fail_too_many_nodes_and_the_service_stays_small(served):
     base, data, pid, _engine = served
     hostile, other = team(base, "4m nodes"), team(base, "healthy neighbour")
@@ -178,6 +179,7 @@ def test_the_team_and_organisers_read_which_confinement_held(served):
     assert other.status_code == 404 and "isolation" not in other.text  # another team reads nothing of it
 
 
+@pytest.mark.slow
 def test_ten_hostile_uploads_at_once_take_one_turn_each_within_the_daily_limit(served):
     base, _data, _pid, engine = served
     a, b = team(base, "burst team"), team(base, "patient team")

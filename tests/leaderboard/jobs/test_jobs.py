@@ -206,6 +206,7 @@ def broker_url(request) -> str:
     return url
 
 
+@pytest.mark.slow
 def test_two_workers_on_postgres_and_a_real_broker(tmp_path, broker_url):
     data = build_tiny_challenge(tmp_path / "data", test1_limits=(10, 50))
     db_url = postgres_url()

@@ -87,6 +87,7 @@ def jobs_of(engine, sub_ids: list[int]) -> list[Job]:
     return rows
 
 
+@pytest.mark.slow
 def test_a_team_with_looping_models_holds_one_turn_not_the_queue(served, browser):
     from playwright.sync_api import expect
 

@@ -199,6 +199,7 @@ def _pages(site) -> list[tuple[str, str, str | None]]:
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", list(SIZES))
 def test_every_page_at_desktop_and_phone_width(browser, site, size):
     from playwright.sync_api import expect
