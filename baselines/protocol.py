@@ -22,8 +22,8 @@ import torch
 from pydantic import BaseModel
 from torch.utils.flop_counter import FlopCounterMode
 
-from baselines.blocks import pad_to
-from baselines.infer import padded_forward, tiled_forward
+from baselines.infer import padded_forward, tiled_forward, torch_ops
+from harness.model_contract import pad_amounts
 
 
 class Measurement(BaseModel):
@@ -175,4 +175,6 @@ def measure(
 
 
 def padded_input(x: torch.Tensor, multiple: int) -> torch.Tensor:
-    return pad_to(x, multiple)
+    """The input as the model sees it under the contract (padded to ``multiple``)."""
+    ph, pw = pad_amounts(x.shape[-2], x.shape[-1], multiple)
+    return torch_ops().pad(x, ph, pw) if ph or pw else x
