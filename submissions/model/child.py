@@ -26,6 +26,7 @@ import numpy as np
 
 from harness import model_contract as contract
 from harness.problems import Problem
+from harness.procmem import peak_rss_mb
 from submissions.model.confine import enter, limit_self
 from submissions.model.errors import ModelErrorCode
 from submissions.model.sandbox import PHASE, RESULT, ChildRequest, ChildResult
@@ -266,21 +267,8 @@ def run(req: ChildRequest) -> ChildResult:
         failure = _classify(exc, req)
         phase = Path(PHASE).read_text() if Path(PHASE).exists() else "starting"
         res.error = Problem(file=req.model, code=failure.code, message=f"{failure} (while {phase})")
-    res.peak_memory_mb = _peak_rss_mb()
+    res.peak_memory_mb = peak_rss_mb()
     return res
-
-
-def _peak_rss_mb() -> float | None:
-    """This process's resident-set high-water mark (VmHWM: reset by exec, unlike ru_maxrss, which
-    Linux carries over from the parent)."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except (OSError, ValueError):
-        pass
-    return None
 
 
 def main(argv: list[str] | None = None) -> int:
