@@ -40,7 +40,7 @@ class Provenance(BaseModel):
         """One line for people: ``trained: 2000 steps in 310 s on cpu`` / ``untrained: 40 of 2000 recipe steps``."""
         where = f" in {self.wall_s:.0f} s on {self.device}" if self.wall_s is not None and self.device else ""
         if self.state == "trained":
-            return f"trained: {self.steps} steps{where}"
+            return f"trained: {self.steps} step{'' if self.steps == 1 else 's'}{where}"
         if self.state == "short":
             of = f" of {self.recipe_steps}" if self.recipe_steps is not None else ""
             return f"untrained: {self.steps}{of} recipe steps{where}"

@@ -112,11 +112,15 @@ class BaselineInfo(MeasuredFigures):
         """Where its weights came from, for people: ``trained: 2000 steps in 310 s on cpu (2 threads)``."""
         where = f" in {self.train_wall_s:.0f} s on {self.train_device}" if self.train_wall_s and self.train_device else ""
         return {
-            "trained": f"trained: {self.train_steps} steps{where}",
-            "short": f"untrained: {self.train_steps} steps, short of its recipe{where}",
+            "trained": f"trained: {_steps(self.train_steps)}{where}",
+            "short": f"untrained: {_steps(self.train_steps)}, short of its recipe{where}",
             "fitted": "fitted on the train split",
             "none": "nothing to learn",
         }.get(self.weights_state or "", "untrained: weights without a training record")
+
+
+def _steps(n: int | None) -> str:
+    return "1 step" if n == 1 else f"{n} steps"
 
 
 class LeaderboardRow(FactSheet):
