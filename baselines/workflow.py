@@ -46,7 +46,7 @@ class RunResult(BaseModel):
 SHIPPED = Path(__file__).parent / "weights"  # trained demo weights in the package: <method>/<track>.safetensors
 
 
-def weights_path(data_dir: Path, challenge: str, method: str, track: str) -> Path:
+def weights_path(data_dir: Path, challenge: str, method: str, track: str, *, shipped_dir: Path = SHIPPED) -> Path:
     """Where a method's trained weights live (a variant such as ssdnet-tr uses its base method's).
 
     Weights trained here (under the data dir) come first. Where there are none, the package's
@@ -56,7 +56,7 @@ def weights_path(data_dir: Path, challenge: str, method: str, track: str) -> Pat
     """
     method = registry.get(method).card.weights_of or method
     own = Path(data_dir) / "baselines" / challenge / method / f"{track}.safetensors"
-    shipped = SHIPPED / method / f"{track}.safetensors"
+    shipped = shipped_dir / method / f"{track}.safetensors"
     if not own.exists() and shipped.exists():
         here = train_data_digest(ChallengeLayout.under(data_dir, challenge), track)
         if here is not None and check_safetensors(shipped).get("train_data") == here:

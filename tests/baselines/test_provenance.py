@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 
 import pytest
 import torch
@@ -16,6 +17,7 @@ from baselines.train import record_path, train
 from baselines.weights import check_safetensors
 from baselines.workflow import SHIPPED, load_model, weights_path
 from harness.challenge import ChallengeLayout, load_challenge
+from harness.hashing import file_sha256
 
 CPU = torch.device("cpu")
 
@@ -77,3 +79,23 @@ def test_shipped_demo_weights_serve_only_the_training_data_they_saw(tiny, tmp_pa
     for name in ("unet", "zeronoise", "mbispld"):
         path = weights_path(data_dir, "demo", name, "s7")
         assert SHIPPED not in path.parents and path == data_dir / "baselines" / "demo" / name / "s7.safetensors"
+
+
+def test_shipped_weights_stand_in_where_the_train_files_are_those_they_saw(tiny, tmp_path):
+    """Weights in the package's folder are used for a challenge whose manifest lists the train files they
+    were trained on, and no longer once one of those files differs."""
+    layout, track = tiny
+    chal = tmp_path / "data" / "challenges" / "demo"
+    shutil.copytree(layout.root, chal)
+    train_files = sorted(p for p in chal.glob("s7/train/**/*") if p.is_file())
+    lines = [f"{file_sha256(p)}  {p.relative_to(chal).as_posix()}" for p in train_files]
+    (chal / "MANIFEST.sha256").write_text("\n".join(lines) + "\n")
+    shipped = tmp_path / "shipped"
+    train(with_recipe_steps("mbispld", 1), track, ChallengeLayout.under(tmp_path / "data", "demo"),
+          shipped / "mbispld" / "s7.safetensors", device=CPU)  # fmt: skip
+    found = weights_path(tmp_path / "data", "demo", "mbispld", "s7", shipped_dir=shipped)
+    assert found == shipped / "mbispld" / "s7.safetensors"
+    assert weights_path(tmp_path / "data", "demo", "mbispld", "p20", shipped_dir=shipped).parent.parent.name == "demo"
+    (chal / "MANIFEST.sha256").write_text("\n".join(lines[1:] + ["0" * 64 + "  " + lines[0].split("  ")[1]]) + "\n")
+    own = weights_path(tmp_path / "data", "demo", "mbispld", "s7", shipped_dir=shipped)
+    assert own == tmp_path / "data" / "baselines" / "demo" / "mbispld" / "s7.safetensors"
