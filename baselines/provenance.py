@@ -62,8 +62,11 @@ def _float(v) -> float | None:
         return None
 
 
-def from_metadata(meta: dict | None, sha256: str | None, *, fitted: bool) -> Provenance:
-    """The provenance of loaded weights (``meta``: their safetensors metadata; None: the method has none)."""
+def from_metadata(meta: dict | None, sha256: str | None, *, fitted: bool, record: dict | None = None) -> Provenance:
+    """The provenance of loaded weights (``meta``: their safetensors metadata; None: the method has none).
+
+    ``record``: the training record beside them (``<name>.train.json``), which holds the wall time.
+    """
     if meta is None:
         return Provenance(state="none")
     if fitted or "fitted" in meta:
@@ -82,7 +85,7 @@ def from_metadata(meta: dict | None, sha256: str | None, *, fitted: bool) -> Pro
         sha256=sha256,
         steps=steps,
         recipe_steps=recipe_steps,
-        wall_s=_float(meta.get("wall_s")),
+        wall_s=_float(meta.get("wall_s", (record or {}).get("seconds"))),
         device=meta.get("device"),
         seed=_int(meta.get("seed")),
         budget=meta.get("budget"),

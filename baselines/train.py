@@ -77,9 +77,9 @@ def train(
     With no budget given, follows the card's recipe to its ``steps`` (its seed too, unless
     ``seed`` is given). Trains on every train split of the track (``track.train_splits``). One
     epoch = as many crops as those splits have pairs. Deterministic for a seed on one device.
-    The metadata of the weights records steps, the recipe's steps, wall time, device, budget and
-    seed (``baselines.provenance`` reads them); ``<out>.train.json`` beside them holds the loss
-    curve. ``half`` stores float16 weights (what the package ships).
+    The metadata of the weights records steps, the recipe's steps, device, budget and seed
+    (``baselines.provenance`` reads them); ``<out>.train.json`` beside them holds the wall time and
+    the loss curve (kept out of the weights, so equal weights still give equal bytes). ``half`` stores float16 weights (what the package ships).
     """
     card = method.card
     recipe = card.recipe
@@ -164,7 +164,6 @@ def train(
         "recipe_steps": recipe.steps if recipe.steps is not None else "",
         "recipe": recipe.model_dump_json(),
         "crop": size,
-        "wall_s": round(seconds, 1),
         "budget": budget,
         "loss_last": loss_last if loss_last is not None else "",
     }

@@ -7,6 +7,7 @@ training it on a challenge, predicting and measuring a split.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +19,7 @@ from baselines import registry
 from baselines.infer import SplitRun, run_split
 from baselines.protocol import Measurement, measure
 from baselines.provenance import Provenance, from_metadata
-from baselines.train import TrainResult, train, train_data_digest
+from baselines.train import TrainResult, record_path, train, train_data_digest
 from baselines.weights import WeightsError, check_safetensors, load_weights
 from harness.challenge import ChallengeLayout, TrackSpec
 
@@ -126,8 +127,17 @@ def load_model(name: str, track: TrackSpec, weights: Path, *, explicit: bool, de
                 f"harness baselines train {name} --track {track.name}"
             )
         meta, digest = load_weights(model, weights)
-        provenance = from_metadata(meta, digest, fitted=method.fit is not None)
+        provenance = from_metadata(meta, digest, fitted=method.fit is not None, record=_record(weights))
     return method, model.to(device).eval(), provenance
+
+
+def _record(weights: Path) -> dict | None:
+    """The training record beside weights, if it is there and reads as JSON."""
+    try:
+        record = json.loads(record_path(weights).read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def predict_split(
