@@ -179,12 +179,19 @@ def train_cmd(
         float | None, typer.Option(min=0, help="Epochs (one epoch = one crop per training pair).")
     ] = None,
     minutes: Annotated[float | None, typer.Option(min=0, help="Wall-clock budget in minutes.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed (same seed, same device: same weights).")] = 0,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed (default: the recipe's; same seed, same device: same weights).")
+    ] = None,
     device: DeviceOpt = "auto",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Weights file (default: under the data dir).")] = None,
+    half: Annotated[bool, typer.Option("--half", help="Store float16 weights (as the package ships them).")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Train a learned method (or fit upi-calibrated) on the challenge's train split; writes safetensors + sha256.
+
+    Without --steps, --epochs or --minutes it follows the method's recipe (its card: crop, steps,
+    batch, lr schedule, loss, seed). Beside the weights, <name>.train.json records the budget,
+    steps, wall time, device and loss curve.
 
     The challenge is HARNESS_DATA_DIR/challenges/HARNESS_CHALLENGE (default ./var, demo).
     """
@@ -201,8 +208,8 @@ def train_cmd(
         fail(str(exc.args[0]))
     if method.fit is None and method.card.kind != "learned":
         fail(f"{name} is model-based with nothing to fit; run it directly")
-    if method.fit is None and steps is None and epochs is None and minutes is None:
-        fail("give a budget: --steps, --epochs or --minutes")
+    if method.fit is None and steps is None and epochs is None and minutes is None and method.card.recipe.steps is None:
+        fail(f"{name} has no recipe steps; give a budget: --steps, --epochs or --minutes")
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -230,6 +237,7 @@ def train_cmd(
                 minutes=minutes,
                 seed=seed,
                 device=device,
+                half=half,
                 on_progress=progress,
             )
         except (KeyError, ValueError, OSError) as exc:
@@ -238,8 +246,9 @@ def train_cmd(
         typer.echo(result.model_dump_json(indent=2, exclude={"losses"}))
         return
     typer.echo(
-        f"{name}/{track}: {result.steps} steps in {result.seconds:.1f} s, loss {result.loss_first} -> "
-        f"{result.loss_last}\nweights {result.weights}\nsha256  {result.sha256}"
+        f"{name}/{track}: {result.steps} steps ({result.budget}) in {result.seconds:.1f} s on {result.device}, "
+        f"loss {result.loss_first} -> {result.loss_last}\nweights {result.weights}\nsha256  {result.sha256}"
+        + (f"\nrecord  {result.record}" if result.record else "")
     )
 
 

@@ -1,9 +1,10 @@
-"""Running a method on a split: padding, tiling, quantisation, a prediction folder ``harness score`` takes.
+"""Running a method on a split into a prediction folder ``harness score`` takes.
 
-Patches are predicted one by one; a full-resolution split (test2) can instead be predicted on the
-stitched images under ``full/`` and cut back into the 6x8 grid (``<image>_<k>``, k = 8 row + col),
-as MiAlgo and HIT-IIL did. Inputs are padded on the bottom and right (so the Bayer phase at the
-origin is kept) to the size a network needs and the output is cropped: no pixel is dropped.
+Padding, tiling, input scaling and quantisation are the model contract's
+(:mod:`harness.model_contract`, which model submissions follow too); this module gives it torch's
+padding and allocation. Patches are predicted one by one; a full-resolution split (test2) can
+instead be predicted on the stitched images under ``full/`` and cut back into the 6x8 grid
+(``<image>_<k>``, k = 8 row + col), as MiAlgo and HIT-IIL did.
 """
 
 from __future__ import annotations
@@ -16,58 +17,42 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from baselines.blocks import pad_to
 from baselines.data import load_rgb
+from harness import model_contract as contract
 from harness.challenge import SplitLayout, TrackSpec
 from harness.challenge.grid import save_grid
 
-TILE = 1024  # RGB pixels per tile side for whole images (a multiple of 16)
-MARGIN = 64  # context around each tile, cropped away afterwards
+TILE, MARGIN = contract.TILE, contract.MARGIN
+
+
+def torch_ops() -> contract.Ops:
+    """The contract's padding (edge values, bottom and right) and allocation, on tensors (any device, meta too)."""
+    import torch.nn.functional as F
+
+    return contract.Ops(
+        pad=lambda x, ph, pw: F.pad(x, (0, pw, 0, ph), mode="replicate"),
+        empty=lambda x, shape: torch.empty(shape, dtype=x.dtype, device=x.device),
+    )
 
 
 def to_tensor(rgb: np.ndarray, device: torch.device | str) -> torch.Tensor:
-    """uint8 H x W x 3 -> float32 1 x 3 x H x W in [0, 1] (the challenge's /255 normalisation)."""
-    return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None].to(device).float() / 255
+    """uint8 H x W x 3 -> float32 1 x 3 x H x W in [0, 1] (the contract's input)."""
+    return torch.from_numpy(contract.input_array(rgb)).to(device)
 
 
 def padded_forward(model, x: torch.Tensor, multiple: int) -> torch.Tensor:
-    """model(x) with x padded on the bottom/right to a multiple of ``multiple``; output cropped to H/2 x W/2."""
-    h, w = x.shape[-2:]
-    if h % 2 or w % 2:
-        raise ValueError(f"input {h}x{w}: height and width must be even (one RAW sample per 2x2 RGB pixels)")
-    x = pad_to(x, multiple)
-    out = model(x)
-    expected = (x.shape[-2] // 2, x.shape[-1] // 2)
-    if tuple(out.shape[-2:]) != expected or out.shape[1] != 4:
-        raise RuntimeError(
-            f"the network returned {tuple(out.shape[1:])} for input {tuple(x.shape[-2:])}; expected 4 x {expected}"
-        )
-    return out[..., : h // 2, : w // 2]
+    """model(x) under the contract: padded to ``multiple``, output cropped to H/2 x W/2."""
+    return contract.padded(model, x, multiple, torch_ops())
 
 
 def tiled_forward(model, x: torch.Tensor, multiple: int, tile: int = TILE, margin: int = MARGIN) -> torch.Tensor:
-    """Whole-image inference in overlapping tiles (bounded memory); equal to padded_forward below one tile."""
-    h, w = x.shape[-2:]
-    if h <= tile + 2 * margin and w <= tile + 2 * margin:
-        return padded_forward(model, x, multiple)
-    out = torch.empty((x.shape[0], 4, h // 2, w // 2), dtype=x.dtype, device=x.device)
-    for y0 in range(0, h, tile):
-        for x0 in range(0, w, tile):
-            y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
-            ya, xa = max(0, y0 - margin), max(0, x0 - margin)
-            yb, xb = min(h, y1 + margin), min(w, x1 + margin)
-            part = padded_forward(model, x[..., ya:yb, xa:xb], multiple)
-            oy, ox = (y0 - ya) // 2, (x0 - xa) // 2
-            out[..., y0 // 2 : y1 // 2, x0 // 2 : x1 // 2] = part[
-                ..., oy : oy + (y1 - y0) // 2, ox : ox + (x1 - x0) // 2
-            ]
-    return out
+    """Whole-image inference in the contract's tiles (bounded memory); equal to padded_forward below one tile."""
+    return contract.tiled(model, x, multiple, torch_ops(), tile=tile, margin=margin)
 
 
 def quantise(raw: torch.Tensor) -> np.ndarray:
-    """1 x 4 x h x w in [0, 1] -> uint16 h x w x 4: x1024, clipped, truncated (the challenge's rule)."""
-    arr = raw[0].permute(1, 2, 0).float().cpu().numpy()
-    return (np.clip(arr, 0.0, 1.0) * 1024.0).astype(np.uint16)
+    """1 x 4 x h x w in [0, 1] -> uint16 h x w x 4 (the contract's quantisation)."""
+    return contract.quantise(raw.detach().float().cpu().numpy())
 
 
 def _sync(device: torch.device) -> None:

@@ -37,6 +37,7 @@ from baselines import registry
 from baselines.protocol import static_profile
 from baselines.weights import load_weights
 from harness.challenge import TrackSpec
+from harness.model_manifest import MANIFEST_NAME, MODEL_NAME, InputSpec, ModelManifest, OutputSpec
 
 TORCHSCRIPT_OPSET = 17
 DYNAMO_OPSET = 18
@@ -207,19 +208,10 @@ def verify(proto, model, sizes: list[tuple[int, int]], seed: int = 0) -> float:
     return worst
 
 
-def manifest_text(multiple: int, title: str) -> str:
-    """The upload manifest (the format ``submissions.model.manifest`` reads)."""
-    import tomli_w
-
-    return tomli_w.dumps(
-        {
-            "format": 1,
-            "multiple": multiple,
-            "mode": "patches",
-            "title": title,
-            "input": {"name": INPUT, "dtype": "float32", "layout": "NCHW", "range": "0..1"},
-            "output": {"name": OUTPUT, "dtype": "float32", "layout": "NCHW", "range": "0..1"},
-        }
+def manifest_for(multiple: int, title: str) -> ModelManifest:
+    """The upload manifest of an export, in the schema model submissions are read with."""
+    return ModelManifest(
+        multiple=multiple, mode="patches", title=title, input=InputSpec(name=INPUT), output=OutputSpec(name=OUTPUT)
     )
 
 
@@ -261,14 +253,14 @@ def _write(proto, out: Path, manifest: str) -> tuple[bytes, Path | None]:
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".zip":
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-            for name, payload in (("model.onnx", data), ("manifest.toml", manifest.encode())):
+            for name, payload in ((MODEL_NAME, data), (MANIFEST_NAME, manifest.encode())):
                 info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))  # fixed dates: same bytes
                 info.compress_type = zipfile.ZIP_DEFLATED
                 zf.writestr(info, payload)
         return data, None
     out.write_bytes(data)
-    (out.parent / "manifest.toml").write_text(manifest)
-    return data, out.parent / "manifest.toml"
+    (out.parent / MANIFEST_NAME).write_text(manifest)
+    return data, out.parent / MANIFEST_NAME
 
 
 def build_model(name: str, track: TrackSpec, *, weights: Path | None = None, seed: int = 0):
@@ -305,7 +297,7 @@ def export_method(
     params = sum(int(np.prod(t.dims)) for t in proto.graph.initializer)
     if params != used:
         notes.append(f"the initializers hold {params} elements, the protocol counts {used} parameters")
-    data, manifest_path = _write(proto, Path(out), manifest_text(multiple, f"{name} ({track.name})"))
+    data, manifest_path = _write(proto, Path(out), manifest_for(multiple, f"{name} ({track.name})").to_toml())
     return ExportResult(
         method=name,
         track=track.name,

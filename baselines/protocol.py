@@ -6,15 +6,16 @@
   element-wise operations are not counted);
 - runtime: after warm-up, synchronised (CUDA events on GPU, a monotonic clock on CPU), median of
   the repeats, per patch (504 or 496 RGB pixels) and per full-resolution image when asked;
-- device name, torch version, dtype, TTA flag, threads, peak memory (CUDA: allocator peak; CPU:
-  the process's peak resident set, an upper bound).
+- the runtime it was timed on (``torch x.y``), device name, dtype, TTA flag, threads, peak memory:
+  the measuring process's resident-set high-water mark (VmHWM, reset before the measurement where
+  the kernel allows, ``harness.procmem``) and, on CUDA, the allocator's peak
+  (``torch.cuda.max_memory_allocated``, reset before the measurement).
 """
 
 from __future__ import annotations
 
 import copy
 import platform
-import resource
 import statistics
 import time
 
@@ -22,8 +23,9 @@ import torch
 from pydantic import BaseModel
 from torch.utils.flop_counter import FlopCounterMode
 
-from baselines.blocks import pad_to
-from baselines.infer import padded_forward, tiled_forward
+from baselines.infer import padded_forward, tiled_forward, torch_ops
+from harness.model_contract import pad_amounts
+from harness.procmem import peak_rss_mb, reset_peak_rss
 
 
 class Measurement(BaseModel):
@@ -45,7 +47,13 @@ class Measurement(BaseModel):
     repeats: int
     macs_full: int | None = None
     runtime_full_ms: float | None = None
-    peak_memory_mb: float
+    peak_memory_mb: float | None  # host: the process's VmHWM during the measurement
+    peak_gpu_memory_mb: float | None = None  # CUDA: the allocator's peak
+
+    @property
+    def runtime(self) -> str:
+        """The runtime the figures were timed on, as rows show it: ``torch 2.13.0``."""
+        return f"torch {self.torch_version}"
 
 
 def device_name(device: torch.device) -> str:
@@ -113,10 +121,15 @@ def _timed(fn, x: torch.Tensor, device: torch.device, warmup: int, repeats: int)
     return times
 
 
-def peak_memory_mb(device: torch.device) -> float:
+def reset_peaks(device: torch.device) -> None:
+    """Start the host (VmHWM) and, on CUDA, the allocator's peak afresh before a measurement."""
+    reset_peak_rss()
     if device.type == "cuda":
-        return torch.cuda.max_memory_allocated(device) / 2**20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+        torch.cuda.reset_peak_memory_stats(device)
+
+
+def gpu_peak_mb(device: torch.device) -> float | None:
+    return torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None
 
 
 def measure(
@@ -136,8 +149,7 @@ def measure(
     x = torch.rand(1, 3, side, side, device=device)
     warmup = warmup if warmup is not None else (10 if device.type == "cuda" else 1)
     repeats = repeats if repeats is not None else (50 if device.type == "cuda" else 3)
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(device)
+    reset_peaks(device)
     used, frozen, defined, macs = static_profile(model, side, multiple)
     times = _timed(lambda t: padded_forward(model, t, multiple), x, device, warmup, repeats)
     result = dict(
@@ -170,9 +182,12 @@ def measure(
                 3 if device.type == "cuda" else 1,
             )
         )
-    result["peak_memory_mb"] = peak_memory_mb(device)
+    result["peak_memory_mb"] = peak_rss_mb()
+    result["peak_gpu_memory_mb"] = gpu_peak_mb(device)
     return Measurement(**result)
 
 
 def padded_input(x: torch.Tensor, multiple: int) -> torch.Tensor:
-    return pad_to(x, multiple)
+    """The input as the model sees it under the contract (padded to ``multiple``)."""
+    ph, pw = pad_amounts(x.shape[-2], x.shape[-1], multiple)
+    return torch_ops().pad(x, ph, pw) if ph or pw else x

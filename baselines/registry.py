@@ -22,6 +22,9 @@ class TrainRecipe(BaseModel):
     weight_decay: float = 0.0
     batch: int = 4
     crop: int = Field(128, description="RGB crop side for training (even); the RAW crop is half")
+    steps: int | None = Field(None, description="optimiser steps of a full training (None: no demo recipe yet)")
+    schedule: Literal["constant", "cosine"] = Field("constant", description="learning rate over the steps")
+    seed: int = 0
     note: str = ""
 
 

@@ -7,6 +7,7 @@ training it on a challenge, predicting and measuring a split.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -17,8 +18,9 @@ from pydantic import BaseModel
 from baselines import registry
 from baselines.infer import SplitRun, run_split
 from baselines.protocol import Measurement, measure
-from baselines.train import TrainResult, train
-from baselines.weights import WeightsError, load_weights
+from baselines.provenance import Provenance, from_metadata
+from baselines.train import TrainResult, record_path, train, train_data_digest
+from baselines.weights import WeightsError, check_safetensors, load_weights
 from harness.challenge import ChallengeLayout, TrackSpec
 
 log = logging.getLogger("harness.baselines")
@@ -35,15 +37,32 @@ class RunResult(BaseModel):
     ssim: float | None = None
     n_images: int = 0
     weights_sha256: str | None
+    provenance: Provenance
+    runtime: str  # what it was timed on: "torch 2.13.0, cpu"
     measurement: Measurement
     seconds_per_input: float
     preds_dir: str | None = None
 
 
-def weights_path(data_dir: Path, challenge: str, method: str, track: str) -> Path:
-    """Where a method's trained weights live (a variant such as ssdnet-tr uses its base method's)."""
+SHIPPED = Path(__file__).parent / "weights"  # trained demo weights in the package: <method>/<track>.safetensors
+
+
+def weights_path(data_dir: Path, challenge: str, method: str, track: str, *, shipped_dir: Path = SHIPPED) -> Path:
+    """Where a method's trained weights live (a variant such as ssdnet-tr uses its base method's).
+
+    Weights trained here (under the data dir) come first. Where there are none, the package's
+    shipped demo weights (``baselines/weights/``) stand in, but only for training data they were
+    trained on: the sha256 of the track's train files in the challenge's ``MANIFEST.sha256``
+    must equal the one recorded in the weights (``train_data``).
+    """
     method = registry.get(method).card.weights_of or method
-    return Path(data_dir) / "baselines" / challenge / method / f"{track}.safetensors"
+    own = Path(data_dir) / "baselines" / challenge / method / f"{track}.safetensors"
+    shipped = shipped_dir / method / f"{track}.safetensors"
+    if not own.exists() and shipped.exists():
+        here = train_data_digest(ChallengeLayout.under(data_dir, challenge), track)
+        if here is not None and check_safetensors(shipped).get("train_data") == here:
+            return shipped
+    return own
 
 
 def pick_device(device: str | None) -> torch.device:
@@ -68,11 +87,12 @@ def train_method(
     steps: int | None = None,
     epochs: float | None = None,
     minutes: float | None = None,
-    seed: int = 0,
+    seed: int | None = None,
     device: str | None = None,
+    half: bool = False,
     on_progress: Callable | None = None,
 ) -> TrainResult:
-    """Train (or fit) a method on the challenge's train split into ``out``."""
+    """Train (or fit) a method on the challenge's train split into ``out`` (no budget: its recipe)."""
     method = registry.get(name)
     if method.card.weights_of:  # a variant (e.g. an ensemble) trains its base method's network
         method = registry.get(method.card.weights_of)
@@ -86,6 +106,7 @@ def train_method(
         minutes=minutes,
         seed=seed,
         device=pick_device(device),
+        half=half,
         on_progress=on_progress,
     )
 
@@ -94,20 +115,29 @@ def load_model(name: str, track: TrackSpec, weights: Path, *, explicit: bool, de
     """The method's model on ``device`` with its weights (learned and fitted methods must have some).
 
     ``explicit``: the caller named ``weights`` (load it even for a method that needs none).
-    Returns (method, model, weights sha256 or None, training steps or None).
+    Returns (method, model, the weights' provenance).
     """
     method = registry.get(name)
     model = method.build(track)
-    digest, steps = None, None
+    provenance = from_metadata(None, None, fitted=False)
     if explicit or needs_weights(name):
         if not weights.exists():
             raise WeightsError(
                 f"{name} has no weights for track {track.name} ({weights}); train it first: "
-                f"harness baselines train {name} --track {track.name} --minutes 2"
+                f"harness baselines train {name} --track {track.name}"
             )
         meta, digest = load_weights(model, weights)
-        steps = int(meta["steps"]) if str(meta.get("steps", "")).isdigit() else None
-    return method, model.to(device).eval(), digest, steps
+        provenance = from_metadata(meta, digest, fitted=method.fit is not None, record=_record(weights))
+    return method, model.to(device).eval(), provenance
+
+
+def _record(weights: Path) -> dict | None:
+    """The training record beside weights, if it is there and reads as JSON."""
+    try:
+        record = json.loads(record_path(weights).read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def predict_split(

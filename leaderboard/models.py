@@ -156,13 +156,20 @@ class Run(SQLModel, table=True):
     macs_g_patch: float | None = None
     runtime_patch_ms: float | None = None
     runtime_full_ms: float | None = None  # per full-resolution image
-    peak_memory_mb: float | None = None
+    peak_memory_mb: float | None = None  # host: the measuring process's resident-set high-water mark
+    peak_gpu_memory_mb: float | None = None  # CUDA: the allocator's peak
     device: str
     device_name: str | None = None
+    runtime: str | None = None  # what it was timed on: "torch 2.13.0" | "onnxruntime 1.22.0"
     # a baseline method: its weights, its framework, and what the challenge report said of it
     method: str | None = Field(default=None, index=True)
     weights_sha256: str | None = None  # None: nothing learned or fitted
     train_steps: int | None = None
+    # trained (the recipe's steps done) | short (stopped before) | fitted | none (nothing to learn) | unknown
+    weights_state: str | None = None
+    train_wall_s: float | None = None
+    train_device: str | None = None
+    train_recipe: dict | None = Field(default=None, sa_column=Column(JSON))
     torch_version: str | None = None
     dtype: str | None = None
     tta: bool = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from baselines.reported import ReportedScore
 
@@ -46,6 +46,7 @@ class ModelFigures(BaseModel):
     peak_memory_mb: float | None = None
     device: str
     device_name: str | None = None
+    runtime: str | None = None  # what it was timed on: "onnxruntime 1.22.0"
     inputs: str = "patches"
     network_isolated: bool = False
     # what else confined the run (mount_namespace, proc (hidepid=2), private_root, uid 65534, no_new_privs)
@@ -86,16 +87,47 @@ class MeasuredFigures(BaseModel):
     macs_g_patch: float
     runtime_patch_ms: float
     runtime_full_ms: float | None
+    device: str
     device_name: str
+    runtime: str | None  # what it was timed on: "torch 2.13.0" (None: recorded before runs said)
 
 
 class BaselineInfo(MeasuredFigures):
-    """Measured (by the harness) and reported (by the challenge report) figures of a baseline row."""
+    """Measured (by the harness) and reported (by the challenge report) figures of a baseline row,
+    and where its weights came from (``baselines.provenance``: trained | short | fitted | none | unknown;
+    None: recorded before runs said)."""
 
+    weights_state: str | None
+    train_steps: int | None
+    train_wall_s: float | None
+    train_device: str | None
     fidelity: str
     reported_params_m: float | None
     reported_runtime_ms: float | None
     reported_gpu: str | None
+
+    @computed_field
+    @property
+    def untrained(self) -> bool:
+        """Its score is not the method's (weights short of the recipe or without a record): greyed, never
+        compared. Rows recorded before weights carried a provenance count as untrained too."""
+        return self.weights_state not in ("trained", "fitted", "none")
+
+    @computed_field
+    @property
+    def weights_label(self) -> str:
+        """Where its weights came from, for people: ``trained: 2000 steps in 310 s on cpu (2 threads)``."""
+        where = f" in {self.train_wall_s:.0f} s on {self.train_device}" if self.train_wall_s and self.train_device else ""
+        return {
+            "trained": f"trained: {_steps(self.train_steps)}{where}",
+            "short": f"untrained: {_steps(self.train_steps)}, short of its recipe{where}",
+            "fitted": "fitted on the train split",
+            "none": "nothing to learn",
+        }.get(self.weights_state or "", "untrained: weights without a training record")
+
+
+def _steps(n: int | None) -> str:
+    return "1 step" if n == 1 else f"{n} steps"
 
 
 class LeaderboardRow(FactSheet):
@@ -252,8 +284,9 @@ class ReferenceMeasured(MeasuredFigures):
 
     split: str
     submission_id: int
-    psnr: float
-    ssim: float
+    psnr: float | None  # None: its weights are untrained, so the score here is not the method's
+    ssim: float | None
+    weights_label: str
 
 
 class ReferenceRow(BaseModel):

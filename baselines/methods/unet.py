@@ -28,9 +28,13 @@ CARD = MethodCard(
         loss="mse",
         lr=1e-3,
         weight_decay=1e-6,
-        batch=8,
-        crop=128,
-        note="official: MSE, Adam lr 1e-3, weight decay 1e-6, batch 8, 504 px patches, 20 epochs",
+        schedule="cosine",
+        batch=4,
+        crop=64,
+        steps=200,
+        seed=0,
+        note="official: MSE, Adam lr 1e-3, weight decay 1e-6, batch 8, 504 px patches, 20 epochs; the demo "
+        "recipe keeps the loss, optimiser and lr and trains 200 steps of 4 crops of 64 px (cosine decay) on a CPU",
     ),
 )
 

@@ -98,6 +98,7 @@ class Analysis:
         """A plot (``<metric>-distribution`` | ``<metric>-vs-runtime`` | ``<metric>-vs-params``) and the
         number of points drawn in it."""
         name, rows = self.entries(session, track, split, organiser)
+        rows = [r for r in rows if not (r.baseline and r.baseline.untrained)]  # their scores are not the methods'
         metric, _, what = kind.partition("-")
         title = f"{track} / {name}: {metric.upper()}"
         if what == "distribution":

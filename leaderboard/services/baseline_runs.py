@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
 
+from baselines.provenance import Provenance
 from harness.scoring import score_directories
 from leaderboard.models import Run, Score, Status, Submission
 from leaderboard.services.challenge import Challenge
@@ -68,7 +69,7 @@ class BaselineRuns:
         steps: int | None = None,
         epochs: float | None = None,
         minutes: float | None = None,
-        seed: int = 0,
+        seed: int | None = None,
         device: str | None = None,
         out: Path | None = None,
         on_progress: Callable | None = None,
@@ -103,7 +104,7 @@ class BaselineRuns:
         wf = _workflow()
         dev = wf.pick_device(device)
         track_spec = self.challenge.track(track)
-        method, model, digest, steps = wf.load_model(
+        method, model, provenance = wf.load_model(
             name,
             track_spec,
             weights or self.weights_path(name, track),
@@ -130,7 +131,9 @@ class BaselineRuns:
                 mode=mode,
                 submission_id=None,
                 status="predicted",
-                weights_sha256=digest,
+                weights_sha256=provenance.sha256,
+                provenance=provenance,
+                runtime=f"{measurement.runtime}, {measurement.device}",
                 measurement=measurement,
                 seconds_per_input=sum(run.seconds) / max(1, len(run.seconds)),
                 preds_dir=str(out_dir) if out_dir else None,
@@ -140,7 +143,7 @@ class BaselineRuns:
                 result.status = "scored" if report.ok else "failed"
                 result.psnr, result.ssim, result.n_images = report.psnr, report.ssim, report.n_images
                 return result
-            sub_id = self._record(method.card, measurement, track, split, mode, preds, digest, steps)
+            sub_id = self._record(method.card, measurement, track, split, mode, preds, provenance)
         try:
             status = self.scoring.process(sub_id)
         except Exception as exc:
@@ -154,7 +157,7 @@ class BaselineRuns:
             result.psnr, result.ssim, result.n_images = score.psnr, score.ssim, score.n_images
         return result
 
-    def _record(self, card, m: Measurement, track, split, mode, preds: Path, digest, steps) -> int:
+    def _record(self, card, m: Measurement, track, split, mode, preds: Path, prov: Provenance) -> int:
         facts = {
             "extra_data": card.extra_data,
             "ensemble": card.ensemble or m.tta,
@@ -173,10 +176,15 @@ class BaselineRuns:
                     kind="baseline",
                     method=card.name,
                     inputs=mode,
-                    weights_sha256=digest,
-                    train_steps=steps,
+                    weights_sha256=prov.sha256,
+                    train_steps=prov.steps,
+                    weights_state=prov.state,
+                    train_wall_s=prov.wall_s,
+                    train_device=prov.device,
+                    train_recipe=prov.recipe,
                     device=m.device,
                     device_name=m.device_name,
+                    runtime=m.runtime,
                     torch_version=m.torch_version,
                     dtype=m.dtype,
                     tta=m.tta,
@@ -186,6 +194,7 @@ class BaselineRuns:
                     runtime_patch_ms=m.runtime_patch_ms,
                     runtime_full_ms=m.runtime_full_ms,
                     peak_memory_mb=m.peak_memory_mb,
+                    peak_gpu_memory_mb=m.peak_gpu_memory_mb,
                     fidelity=card.fidelity,
                     reported_params_m=card.reported_params_m,
                     reported_runtime_ms=card.reported_runtime_ms,

@@ -107,6 +107,7 @@ class ModelRuns:
                         device=report.device,
                         device_name=report.device_name,
                         onnxruntime_version=report.onnxruntime_version,
+                        runtime=f"onnxruntime {report.onnxruntime_version}" if report.onnxruntime_version else None,
                         opset=report.opset,
                         network_isolated=report.network_isolated,
                         predictions_sha256=sha,

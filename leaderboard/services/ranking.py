@@ -13,6 +13,7 @@ import numpy as np
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
+from baselines.provenance import SCORED
 from harness.analysis.bootstrap import bootstrap
 from leaderboard.models import FACT_FIELDS, ImageScore, Run, Score, Status, Submission, Team, facts_of
 from leaderboard.schemas import (
@@ -26,6 +27,10 @@ from leaderboard.schemas import (
 )
 from leaderboard.services.challenge import Challenge
 from leaderboard.services.splits import Splits
+
+
+def _untrained(r) -> bool:
+    return r.kind == "baseline" and r.b_method is not None and r.b_weights_state not in SCORED
 
 
 class Ranking:
@@ -88,9 +93,10 @@ class Ranking:
         regions = self._region_means(session, ids)
         per_image = self._per_image(session, ids, split_spec.primary_metric)
         stats = {}
-        if details and len(rows) >= 2 and len({len(v) for v in per_image.values()}) == 1:
+        compared = [r for r in rows if not _untrained(r)]  # an untrained baseline's score is not its method's
+        if details and len(compared) >= 2 and len({len(per_image[r.score_id]) for r in compared}) == 1:
             report = bootstrap(
-                {str(r.score_id): per_image[r.score_id] for r in rows},
+                {str(r.score_id): per_image[r.score_id] for r in compared},
                 metric=split_spec.primary_metric,
                 n_resamples=2000,
             )

@@ -45,8 +45,9 @@ class Reference:
                     method=b.method,
                     split=split,
                     submission_id=entry.submission_id,
-                    psnr=entry.psnr,
-                    ssim=entry.ssim,
+                    psnr=None if b.untrained else entry.psnr,
+                    ssim=None if b.untrained else entry.ssim,
+                    weights_label=b.weights_label,
                     **b.model_dump(include=set(MeasuredFigures.model_fields) - {"method"}),
                 )
         teams = table.for_track(track)

@@ -3,10 +3,10 @@
 ``python -m submissions.model.child request.json``, in the private folder the parent prepared.
 The child first confines itself (``confine.enter``: private root, unprivileged user,
 no_new_privs), then limits itself (CPU seconds, address space, file size, no core files), then
-loads the model. An output holding NaN or infinity ends the run with ``non_finite``. Prediction follows ``baselines.infer`` exactly: input uint8 / 255 as float32
-NCHW, padded on the bottom and right (edge values) to the manifest's multiple, output cropped to
-H/2 x W/2, x1024, clipped, truncated to uint16; full-resolution images in 1024 px tiles with
-64 px of context (mode "patches") or in one pass (mode "whole"), then cut into the grid.
+loads the model. An output holding NaN or infinity ends the run with ``non_finite``. Prediction
+is the model contract's (``harness.model_contract``, which the baselines follow too) with the
+manifest's multiple and mode: input / 255, padded, full-resolution images in tiles with context
+(mode "patches") or in one pass (mode "whole"), output cropped and quantised, then cut into the grid.
 Timing follows ``baselines.protocol``: median of synchronised repeats after warm-up, per patch
 (padding included) and per full-resolution image. The result goes to ``result.json``.
 """
@@ -24,7 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
+from harness import model_contract as contract
 from harness.problems import Problem
+from harness.procmem import peak_rss_mb
 from submissions.model.confine import enter, limit_self
 from submissions.model.errors import ModelErrorCode
 from submissions.model.sandbox import PHASE, RESULT, ChildRequest, ChildResult
@@ -47,6 +49,8 @@ def _limit_self(req: ChildRequest) -> None:
 def _classify(exc: BaseException, req: ChildRequest) -> ChildFailure:
     if isinstance(exc, ChildFailure):
         return exc
+    if isinstance(exc, contract.ContractError):
+        return ChildFailure(ModelErrorCode.WRONG_OUTPUT_SHAPE, str(exc))
     text = str(exc)
     if isinstance(exc, MemoryError) or any(
         s in text.lower() for s in ("bad_alloc", "failed to allocate", "out of memory")
@@ -117,6 +121,7 @@ class Runner:
         if req.device == "cuda" and self.providers[0] != "CUDAExecutionProvider":
             raise ChildFailure(ModelErrorCode.DEVICE_UNAVAILABLE, "the CUDA execution provider did not start")
         self.cuda = req.device == "cuda"
+        self.ops = contract.numpy_ops()
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """model(x) on an already padded 1 x 3 x H x W input; checks the output shape."""
@@ -140,43 +145,21 @@ class Runner:
         return y
 
     def padded(self, x: np.ndarray) -> np.ndarray:
-        h, w = x.shape[-2:]
-        m = self.req.multiple
-        ph, pw = -h % m, -w % m
-        if ph or pw:
-            x = np.pad(x, ((0, 0), (0, 0), (0, ph), (0, pw)), mode="edge")
-        return self.forward(np.ascontiguousarray(x))[..., : h // 2, : w // 2]
-
-    def tiles(self, h: int, w: int) -> list[tuple[int, int, int, int, int, int]]:
-        """(y0, y1, x0, x1, ya, yb, xa, xb) windows of ``baselines.infer.tiled_forward``."""
-        t, mg = self.req.tile, self.req.margin
-        out = []
-        for y0 in range(0, h, t):
-            for x0 in range(0, w, t):
-                y1, x1 = min(y0 + t, h), min(x0 + t, w)
-                out.append((y0, y1, x0, x1, max(0, y0 - mg), min(h, y1 + mg), max(0, x0 - mg), min(w, x1 + mg)))
-        return out
+        return contract.padded(self._forward, x, self.req.multiple, self.ops)
 
     def full(self, x: np.ndarray) -> np.ndarray:
-        h, w = x.shape[-2:]
-        t, mg = self.req.tile, self.req.margin
-        if self.req.mode == "whole" or (h <= t + 2 * mg and w <= t + 2 * mg):
-            return self.padded(x)
-        out = np.empty((1, 4, h // 2, w // 2), dtype=np.float32)
-        for y0, y1, x0, x1, ya, yb, xa, xb in self.tiles(h, w):
-            part = self.padded(x[..., ya:yb, xa:xb])
-            oy, ox = (y0 - ya) // 2, (x0 - xa) // 2
-            out[..., y0 // 2 : y1 // 2, x0 // 2 : x1 // 2] = part[
-                ..., oy : oy + (y1 - y0) // 2, ox : ox + (x1 - x0) // 2
-            ]
-        return out
+        req = self.req
+        return contract.tiled(
+            self._forward, x, req.multiple, self.ops, tile=req.tile, margin=req.margin, whole=req.mode == "whole"
+        )
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        return self.forward(np.ascontiguousarray(x))
 
     def full_shapes(self, h: int, w: int) -> list[tuple[int, int]]:
         """The padded input sizes a full image is run at (one per tile)."""
-        m, t, mg = self.req.multiple, self.req.tile, self.req.margin
-        if self.req.mode == "whole" or (h <= t + 2 * mg and w <= t + 2 * mg):
-            return [(h + -h % m, w + -w % m)]
-        return [(yb - ya + -(yb - ya) % m, xb - xa + -(xb - xa) % m) for _, _, _, _, ya, yb, xa, xb in self.tiles(h, w)]
+        req = self.req
+        return contract.run_shapes(h, w, req.multiple, tile=req.tile, margin=req.margin, whole=req.mode == "whole")
 
 
 def check_finite(y: np.ndarray, stem: str) -> None:
@@ -187,11 +170,6 @@ def check_finite(y: np.ndarray, stem: str) -> None:
         raise ChildFailure(
             ModelErrorCode.NON_FINITE, f"prediction {stem}: the output holds {n_nan} NaN and {n_inf} infinite values"
         )
-
-
-def quantise(y: np.ndarray) -> np.ndarray:
-    """1 x 4 x h x w in [0, 1] -> uint16 h x w x 4: x1024, clipped, truncated (``baselines.infer.quantise``)."""
-    return (np.clip(y[0].transpose(1, 2, 0), 0.0, 1.0) * 1024.0).astype(np.uint16)
 
 
 def _timed(fn, x: np.ndarray, warmup: int, repeats: int) -> list[float]:
@@ -241,17 +219,15 @@ def _predict(req: ChildRequest, runner: Runner, res: ChildResult) -> None:
     out.mkdir(exist_ok=True)
     for item in req.inputs:
         _phase(f"predicting {item.stem}")
-        rgb = read_rgb(item.path)
-        x = (np.ascontiguousarray(rgb.transpose(2, 0, 1))[None].astype(np.float32)) / np.float32(255)
-        if x.shape[2] % 2 or x.shape[3] % 2:
-            raise ChildFailure(
-                ModelErrorCode.RUNTIME_ERROR, f"input {item.stem}: {x.shape[2]}x{x.shape[3]} is not even"
-            )
+        try:
+            x = contract.input_array(read_rgb(item.path))
+        except contract.ContractError as exc:
+            raise ChildFailure(ModelErrorCode.RUNTIME_ERROR, f"input {item.stem}: {exc}") from None
         t0 = time.perf_counter()
         y = runner.full(x) if req.full else runner.padded(x)
         res.seconds.append(time.perf_counter() - t0)
         check_finite(y, item.stem)
-        raw = quantise(y)
+        raw = contract.quantise(y)
         if req.full:
             try:
                 res.files += save_grid(raw, item.stem, req.grid, req.patch, out)
@@ -291,21 +267,8 @@ def run(req: ChildRequest) -> ChildResult:
         failure = _classify(exc, req)
         phase = Path(PHASE).read_text() if Path(PHASE).exists() else "starting"
         res.error = Problem(file=req.model, code=failure.code, message=f"{failure} (while {phase})")
-    res.peak_memory_mb = _peak_rss_mb()
+    res.peak_memory_mb = peak_rss_mb()
     return res
-
-
-def _peak_rss_mb() -> float | None:
-    """This process's resident-set high-water mark (VmHWM: reset by exec, unlike ru_maxrss, which
-    Linux carries over from the parent)."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except (OSError, ValueError):
-        pass
-    return None
 
 
 def main(argv: list[str] | None = None) -> int:

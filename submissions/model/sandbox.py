@@ -36,6 +36,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from harness.model_contract import MARGIN, TILE
 from harness.problems import Problem
 from submissions.model.confine import ISOLATION, read_record
 from submissions.model.errors import ModelErrorCode
@@ -66,8 +67,8 @@ class ChildRequest(BaseModel):
     patch: int  # packed RAW patch side
     measure_full: bool = False
     out: str = "out"
-    tile: int = 1024
-    margin: int = 64
+    tile: int = TILE  # the model contract's
+    margin: int = MARGIN
     device: str = "cpu"
     threads: int = 1
     warmup: int | None = None

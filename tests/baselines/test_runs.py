@@ -11,6 +11,7 @@ import time
 import httpx
 import pytest
 import sqlalchemy as sa
+import torch
 
 from leaderboard.launch import start_server, stop_server
 from tests.support import BASELINE_ORG as ORG
@@ -56,11 +57,17 @@ def test_train_run_record_and_show(data_dir):
     r = json.loads(ran.stdout)
     assert r["status"] == "scored" and r["n_images"] == 3 and r["weights_sha256"] == t["sha256"]
     assert r["measurement"]["params"] == 1_861_764 and r["measurement"]["macs_patch"] > 0
+    # 3 steps of a recipe of more: its provenance says untrained, with what it did and on what it was timed
+    prov = r["provenance"]
+    assert prov["state"] == "short" and prov["steps"] == 3 and prov["budget"] == "steps 3" and prov["sha256"] == t["sha256"]
+    assert prov["recipe_steps"] > 3 and prov["device"].startswith("cpu") and prov["recipe"]["loss"] == "mse"
+    assert r["runtime"] == f"torch {torch.__version__}, cpu" and r["measurement"]["peak_memory_mb"] > 0
     assert rows(
         data_dir,
-        "SELECT run.method, submission.track, submission.split, run.inputs, run.params, run.weights_sha256 "
+        "SELECT run.method, submission.track, submission.split, run.inputs, run.params, run.weights_sha256, "
+        "run.weights_state, run.train_steps, run.runtime "
         "FROM run JOIN submission ON submission.id = run.submission_id WHERE run.kind = 'baseline'",
-    ) == [("unet", "s7", "test1", "patches", 1_861_764, t["sha256"])]
+    ) == [("unet", "s7", "test1", "patches", 1_861_764, t["sha256"], "short", 3, f"torch {torch.__version__}")]
     assert rows(data_dir, "SELECT name, kind FROM team") == [("baseline: unet", "baseline")]
     assert rows(data_dir, "SELECT count(*) FROM score WHERE current") == [(1,)]
 
@@ -71,7 +78,8 @@ def test_train_run_record_and_show(data_dir):
         assert board[0]["baseline"]["params"] == 1_861_764 and board[0]["psnr"] == pytest.approx(r["psnr"])
         html = httpx.get(f"{base}/leaderboard/s7").text
         # its own section, apart from the ranked teams, with the method's name
-        assert 'id="baselines-title"' in html and '<tr class="baseline" data-team="baseline: unet"' in html
+        assert 'id="baselines-title"' in html and '<tr class="baseline untrained" data-team="baseline: unet"' in html
+        assert board[0]["baseline"]["untrained"] is True and board[0]["baseline"]["weights_state"] == "short"
 
         # the same through the job system: the organiser queues it, the embedded gpu worker runs it
         org = {"Authorization": f"Bearer {ORG}"}

@@ -37,8 +37,10 @@ async function load() {
   const rows = await board.json(), p = primaryOf(), digits = p === "ssim" ? 4 : 2;
   document.getElementById("sig-mean").textContent = `mean ${p.toUpperCase()}`;
   body.innerHTML = rows.map(r => {
-    const s = r.significance, label = r.baseline ? `${esc(r.baseline.method)} <span class="badge">baseline</span>` : esc(r.team);
-    return `<tr data-team="${esc(r.team)}"><td class="rank">${r.rank ?? "-"}</td><td class="team">${label}</td><td class="primary">${fmt(r[p], digits)}</td>` +
+    const s = r.significance, untrained = r.baseline && r.baseline.untrained;
+    const label = r.baseline ? `${esc(r.baseline.method)} <span class="badge">baseline</span>` +
+      (untrained ? ` <span class="badge warn" title="${esc(r.baseline.weights_label)}: not the method's score, left out of the groups and the plots">untrained</span>` : "") : esc(r.team);
+    return `<tr data-team="${esc(r.team)}" class="${r.baseline ? "baseline" : ""}${untrained ? " untrained" : ""}"><td class="rank">${r.rank ?? "-"}</td><td class="team">${label}</td><td class="primary${untrained ? " num-dim" : ""}">${fmt(r[p], digits)}</td>` +
       `<td>${s ? fmt(s.ci_low, digits) + "&ndash;" + fmt(s.ci_high, digits) : "-"}</td>` +
       `<td>${s && s.p_order !== null ? fmt(s.p_order, 3) : "-"}</td><td class="sig-group g${s ? s.group % 2 : 0}">${s ? s.group : "-"}</td></tr>`;
   }).join("") || `<tr><td colspan="6" class="empty">No scored entry on ${esc(split())} yet.</td></tr>`;
