@@ -20,6 +20,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from harness.problems import Problem
+from harness.procmem import peak_rss_mb
 from submissions.model.confine import enter, limit_self
 from submissions.model.errors import ModelErrorCode, ModelRejected, reject
 from submissions.model.inspect import ModelInfo
@@ -46,17 +47,6 @@ class CheckResult(BaseModel):
     info: ModelInfo | None = None
     errors: list[Problem] = []
     peak_memory_mb: float | None = None  # the child's resident high-water mark (VmHWM)
-
-
-def _vm_hwm_mb() -> float | None:
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except (OSError, ValueError):
-        pass
-    return None
 
 
 def check_in_child(workdir: Path, model: Path, folder: Path, manifest: ModelManifest, label: str, limits: ModelLimits):
@@ -146,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     enter(Path.cwd(), enabled=req.confine)
     limit_self(cpu_s=req.limits.check_cpu_s, address_space_bytes=req.address_space_bytes, file_size_bytes=16 << 20)
     res = run(req)
-    res.peak_memory_mb = _vm_hwm_mb()
+    res.peak_memory_mb = peak_rss_mb()
     tmp = Path(RESULT + ".tmp")
     tmp.write_text(res.model_dump_json())
     tmp.replace(RESULT)
