@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TORCH := torch==2.13.0
 
-.PHONY: demo demo-clean test bench lint clean
+.PHONY: demo demo-clean test coverage bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -63,6 +63,9 @@ test: $(STAMP)
 	$(BIN)/ruff check harness harness_client submissions baselines leaderboard tests benchmarks
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+coverage: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --cov --cov-report=term:skip-covered
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_metric.py
