@@ -62,7 +62,7 @@ demo-clean:
 test: $(STAMP)
 	$(BIN)/ruff check harness harness_client submissions baselines leaderboard tests benchmarks
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=30
 
 coverage: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile --cov --cov-report=term:skip-covered

@@ -146,7 +146,9 @@ def test_the_leaderboard_shows_reported_rows_beside_the_measured_ones(data_dir, 
         assert rows["NOAHTCV"]["scores"]["test2"] is None and rows["NOAHTCV"]["measured"] is None
         measured = rows["0noise"]["measured"]
         assert measured["method"] == "zeronoise" and measured["params"] == 171_112
-        assert measured["psnr"] == pytest.approx(run.psnr) and measured["submission_id"] == run.submission_id
+        assert measured["submission_id"] == run.submission_id and run.psnr is not None
+        # one training step is short of its recipe: the row shows its cost, never its score as the method's
+        assert measured["psnr"] is None and measured["ssim"] is None and "short" in measured["weights_label"]
         assert rows["MiAlgo"]["measured"] is None  # re-implemented, but not run on this challenge
         p20 = {r["team"] for r in httpx.get(f"{base}/api/reference/p20").json()["rows"]}
         assert "PixelJump" not in p20 and "HiImage" in p20 and "NOAHTCV" in p20
