@@ -62,10 +62,10 @@ demo-clean:
 test: $(STAMP)
 	$(BIN)/ruff check harness harness_client submissions baselines leaderboard tests benchmarks
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=30
+	$(BIN)/python -m pytest -q --durations=30
 
 coverage: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile --cov --cov-report=term:skip-covered
+	$(BIN)/python -m pytest -q --cov --cov-report=term:skip-covered
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_metric.py

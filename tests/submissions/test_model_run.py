@@ -139,7 +139,7 @@ def test_the_parent_survives_every_hostile_model_then_runs_a_healthy_one(env):
         "shape.onnx": (mh.wrong_shape(), C.WRONG_OUTPUT_SHAPE),
     }
     for name, (model, code) in hostile.items():
-        failed(env, mh.upload(env["tmp"] / name, model), code, cpu_s=3, wall_s=30, memory_mb=1536)
+        failed(env, mh.upload(env["tmp"] / name, model), code, cpu_s=8, wall_s=40, memory_mb=1536)
     bad = env["tmp"] / "bad.onnx"
     bad.write_bytes(mh.deep_model_bytes(1000))
     failed(env, bad, C.NESTING_TOO_DEEP)

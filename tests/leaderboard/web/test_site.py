@@ -203,16 +203,16 @@ def test_an_untrained_baseline_is_greyed_and_never_compared(site):
     """zeronoise trained one step (short of its recipe): shown with its cost, its score greyed, out of the
     significance groups and the plots; upi (nothing to learn) is compared like a team."""
     base, _, _, _ = site
-    board = {r["team"]: r for r in httpx.get(f"{base}/api/leaderboard/s7", params={"split": "test1"}).json()}
+    board = {r["team"]: r for r in httpx.get(f"{base}/api/leaderboard/s7", params={"split": "test1"}, timeout=60).json()}
     zero, upi = board["baseline: zeronoise"], board["baseline: upi"]
     assert zero["baseline"]["untrained"] and zero["baseline"]["weights_state"] == "short"
     assert zero["significance"] is None and zero["rank"] is None and zero["baseline"]["params"] > 0
     assert not upi["baseline"]["untrained"] and upi["significance"] is not None
     assert upi["baseline"]["runtime"].startswith("torch ")
-    html = httpx.get(f"{base}/leaderboard/s7").text
+    html = httpx.get(f"{base}/leaderboard/s7", timeout=60).text
     assert '<tr class="baseline untrained" data-team="baseline: zeronoise"' in html
     assert "This challenge's data is not the report's" in html
-    plot = httpx.get(f"{base}/api/analysis/s7/plot/psnr-distribution.svg", params={"split": "test1"})
+    plot = httpx.get(f"{base}/api/analysis/s7/plot/psnr-distribution.svg", params={"split": "test1"}, timeout=60)
     assert plot.status_code == 200 and int(plot.headers["X-Plot-Points"]) == len(board) - 1
 
 
