@@ -40,6 +40,15 @@ def sidecar_path(path: Path) -> Path:
     return path.with_name(path.name + SIDECAR_SUFFIX)
 
 
+def read_sidecar(path: Path) -> str | None:
+    """The sha256 recorded in ``path``'s sidecar; None when there is none or it is empty."""
+    try:
+        fields = sidecar_path(path).read_text().split()
+    except OSError:
+        return None
+    return fields[0] if fields else None
+
+
 def write_sidecar(path: Path, digest: str | None = None, *, tmp_prefix: str | None = None) -> Path:
     """Write ``<name>.sha256`` beside ``path`` (hashing it unless ``digest`` is given), atomically.
 

@@ -107,12 +107,10 @@ def run_shapes(
 ) -> list[tuple[int, int]]:
     """The padded input sizes the model sees for an ``h x w`` image (one per tile)."""
     if one_pass(h, w, tile=tile, margin=margin, whole=whole):
-        ph, pw = pad_amounts(h, w, multiple)
-        return [(h + ph, w + pw)]
-    return [
-        (t.yb - t.ya + -(t.yb - t.ya) % multiple, t.xb - t.xa + -(t.xb - t.xa) % multiple)
-        for t in tile_windows(h, w, tile=tile, margin=margin)
-    ]
+        sizes = [(h, w)]
+    else:
+        sizes = [(t.yb - t.ya, t.xb - t.xa) for t in tile_windows(h, w, tile=tile, margin=margin)]
+    return [(th + ph, tw + pw) for th, tw in sizes for ph, pw in [pad_amounts(th, tw, multiple)]]
 
 
 def padded(forward: Callable[[Any], Any], x: Any, multiple: int, ops: Ops) -> Any:

@@ -13,7 +13,7 @@ match is refused with an error naming the file.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from harness.alignment.estimate import Motion, Transform, estimate_transform
 from harness.alignment.warp import covered_margin
 from harness.challenge.layout import SplitLayout
-from harness.hashing import file_sha256, sidecar_path, write_sidecar
+from harness.hashing import file_sha256, read_sidecar, sidecar_path, write_sidecar
 
 CC_THRESHOLD = 0.9  # an image whose alignment correlates less is left out of the aligned figures
 VERSION = 1
@@ -64,7 +64,6 @@ class AlignPlan:
     motion: Motion
     source: str  # "reference" (a split's manifest) or "prediction" (estimated from each prediction)
     manifest_sha256: str | None = None
-    notes: list[str] = field(default_factory=list)
 
     @property
     def excluded(self) -> list[str]:
@@ -134,10 +133,9 @@ def read_manifest(where: SplitLayout) -> tuple[AlignmentManifest, str] | None:
     if not path.is_file():
         return None
     digest = file_sha256(path)
-    side = sidecar_path(path)
-    recorded = side.read_text().split()[0] if side.is_file() else None
+    recorded = read_sidecar(path)
     if recorded != digest:
-        raise ValueError(f"{path}: sha256 {digest} does not match {side.name} ({recorded or 'missing'})")
+        raise ValueError(f"{path}: sha256 {digest} does not match {sidecar_path(path).name} ({recorded or 'missing'})")
     try:
         manifest = AlignmentManifest.model_validate_json(path.read_text())
     except ValueError as exc:

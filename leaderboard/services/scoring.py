@@ -220,16 +220,7 @@ def _aligned_summary(result: ScoreReport) -> dict | None:
     a = result.alignment
     if a is None:
         return None
-    return {
-        "psnr": result.aligned_psnr,
-        "ssim": result.aligned_ssim,
-        "n_images": a.n_images,
-        "excluded": a.excluded,
-        "crop": a.crop,
-        "motion": a.motion,
-        "threshold": a.threshold,
-        "manifest_sha256": a.manifest_sha256,
-    }
+    return {"psnr": result.aligned_psnr, "ssim": result.aligned_ssim, **a.model_dump(exclude={"source"})}
 
 
 def _aligned_image(i: ImageScores) -> dict | None:
