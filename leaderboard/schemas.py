@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, computed_field
 
+from baselines.provenance import SCORED
 from baselines.reported import ReportedScore
 
 # what the client sends and reads: its models are the API's
@@ -111,7 +112,7 @@ class BaselineInfo(MeasuredFigures):
     def untrained(self) -> bool:
         """Its score is not the method's (weights short of the recipe or without a record): greyed, never
         compared. Rows recorded before weights carried a provenance count as untrained too."""
-        return self.weights_state not in ("trained", "fitted", "none")
+        return self.weights_state not in SCORED
 
     @computed_field
     @property
