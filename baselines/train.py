@@ -186,7 +186,9 @@ def train(
         sha256=digest,
         record=str(record_path(out)),
     )
-    record_path(out).write_text(result.model_dump_json(indent=1) + "\n")
+    # the record names its files, not this machine's paths: it travels beside the weights (shipped ones too)
+    kept = result.model_copy(update={"weights": Path(out).name, "record": record_path(out).name})
+    record_path(out).write_text(kept.model_dump_json(indent=1) + "\n")
     return result
 
 
