@@ -1,7 +1,7 @@
 """The offline library's settings: the few ``HARNESS_*`` variables that work without a service.
 
-The data directory, the challenge the commands act on by default, the scoring threads and the
-folder of real sensor captures. The service's settings (``leaderboard.settings``) extend this
+The data directory, the challenge the commands act on by default, the scoring threads, the
+folder of real sensor captures and the LPIPS backbone file. The service's settings (``leaderboard.settings``) extend this
 object; no other module of ``harness`` reads the environment, and library functions take these
 values as parameters, so they can be called without any settings at all.
 """
@@ -24,6 +24,8 @@ class LibrarySettings(BaseSettings):
     challenge: str = "demo"  # the challenge commands (and the service) act on, under data_dir/challenges
     workers: int | None = None  # scoring threads; None = every core
     raw_captures_dir: Path = PACKAGED_CAPTURES  # real sensor captures for the demo challenge
+    # torchvision's alexnet-owt-7be5be79.pth, supplied by the organiser (harness.metrics.lpips); never downloaded
+    lpips_backbone: Path | None = None
 
 
 @lru_cache
