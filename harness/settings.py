@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # the crops shipped in the package, used when HARNESS_RAW_CAPTURES_DIR names no other folder
@@ -26,6 +27,11 @@ class LibrarySettings(BaseSettings):
     raw_captures_dir: Path = PACKAGED_CAPTURES  # real sensor captures for the demo challenge
     # torchvision's alexnet-owt-7be5be79.pth, supplied by the organiser (harness.metrics.lpips); never downloaded
     lpips_backbone: Path | None = None
+
+    @field_validator("lpips_backbone", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, v):
+        return None if isinstance(v, str) and not v.strip() else v  # HARNESS_LPIPS_BACKBONE= means none
 
 
 @lru_cache

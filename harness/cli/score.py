@@ -91,7 +91,7 @@ def _print_human(report: ScoreReport, console: Console, per_image: bool) -> None
     n_identical = sum(r.identical for r in report.images)
     if n_identical:
         console.print(
-            f"[yellow]note:[/] {n_identical} image(s) equal their ground truth; their PSNR is the official sentinel 999, which lifts the mean"
+            f"[yellow]note:[/] {n_identical} image(s) equal their ground truth; their PSNR is the sentinel 999 (the official scorer's convention), which lifts the mean"
         )
 
 

@@ -53,7 +53,7 @@ def backbone_sha256(path: Path) -> str:
 def verify_backbone(path: Path, expected_size: int | None, expected_sha256: str | None) -> None:
     """Raise :class:`LpipsError` unless ``path`` is a file of the expected size, then sha256."""
     if not path.is_file():
-        raise LpipsError(f"HARNESS_LPIPS_BACKBONE={path}: no such file (expected torchvision's {BACKBONE_NAME})")
+        raise LpipsError(f"{path}: no such file (HARNESS_LPIPS_BACKBONE must name torchvision's {BACKBONE_NAME})")
     size = path.stat().st_size
     if expected_size is not None and size != expected_size:
         raise LpipsError(
@@ -146,8 +146,7 @@ class LpipsScorer:
         """The scorer ``HARNESS_LPIPS_BACKBONE`` configures (unavailable when it is unset or empty)."""
         from harness.settings import LibrarySettings
 
-        path = LibrarySettings().lpips_backbone
-        return cls(path if path and str(path) else None)
+        return cls(LibrarySettings().lpips_backbone)
 
     @property
     def available(self) -> bool:

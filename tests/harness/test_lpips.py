@@ -51,6 +51,8 @@ def test_without_backbone(monkeypatch):
     monkeypatch.delenv("HARNESS_LPIPS_BACKBONE", raising=False)
     s = LpipsScorer.from_env()
     assert not s.available and s.reason == NOT_SUPPLIED == "LPIPS n/a: backbone not supplied"
+    monkeypatch.setenv("HARNESS_LPIPS_BACKBONE", "")  # set but empty: none either (not the current folder)
+    assert LpipsScorer.from_env().reason == NOT_SUPPLIED
     with pytest.raises(LpipsError, match="not supplied"):
         s.score(np.zeros((32, 32, 3), np.uint8), np.zeros((32, 32, 3), np.uint8))
 
