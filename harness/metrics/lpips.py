@@ -125,7 +125,8 @@ class LpipsScorer:
     ``LpipsScorer(path)`` checks the file's size and sha256 against torchvision's AlexNet
     (:data:`BACKBONE_SIZE`, :data:`BACKBONE_SHA256`); the tests pass ``expected_size=None,
     expected_sha256=None`` to accept a randomly initialised backbone of the same layout. There is
-    deliberately no setting that skips the check. The network is loaded at the first ``score``.
+    deliberately no setting that skips the check. The network is loaded at the first ``score``;
+    each ``score`` re-checks the file (a stat, and a new hash only if the file has changed).
     """
 
     def __init__(
@@ -137,8 +138,9 @@ class LpipsScorer:
     ) -> None:
         self.backbone = Path(backbone) if backbone else None
         self.linear: Path | None = None
+        self._expected = (expected_size, expected_sha256)
         if self.backbone is not None:
-            verify_backbone(self.backbone, expected_size, expected_sha256)
+            verify_backbone(self.backbone, *self._expected)
             self.linear = linear_weights_path()
 
     @classmethod
@@ -170,6 +172,7 @@ class LpipsScorer:
             raise ValueError(f"LPIPS: shapes differ: prediction {pred_u8.shape}, ground truth {gt_u8.shape}")
         if min(gt_u8.shape[:2]) < MIN_SIDE:
             raise ValueError(f"LPIPS: {gt_u8.shape[0]}x{gt_u8.shape[1]} is too small (at least {MIN_SIDE}x{MIN_SIDE})")
+        verify_backbone(self.backbone, *self._expected)  # again: a file replaced since is hashed anew (cached else)
         net = _load_net(self.backbone, self.linear)
         with torch.inference_mode():
             return float(net(to_tensor(pred_u8), to_tensor(gt_u8)).item())

@@ -154,3 +154,17 @@ def test_equals_the_lpips_package(lpips_package, scorer, pair):
         with torch.no_grad():
             theirs = net(lpips_package.im2tensor(x), lpips_package.im2tensor(y)).item()
         assert scorer.score(x, y) == theirs > 0
+
+
+def test_a_checked_file_replaced_later_is_refused(backbone, tmp_path, pair):
+    copy = tmp_path / "alexnet.pth"
+    copy.write_bytes(backbone.read_bytes())
+    s = LpipsScorer(copy, expected_size=copy.stat().st_size, expected_sha256=file_sha256(copy))
+    a, b = pair
+    assert s.score(a, b) > 0
+    data = bytearray(copy.read_bytes())
+    data[-100] ^= 1  # same size, other bytes, a new mtime
+    copy.write_bytes(data)
+    os.utime(copy, ns=(copy.stat().st_atime_ns, copy.stat().st_mtime_ns + 1_000_000_000))
+    with pytest.raises(LpipsError, match="sha256 mismatch"):
+        s.score(a, b)
