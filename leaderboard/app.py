@@ -31,7 +31,7 @@ from leaderboard.api.throttle import TokenFailures
 from leaderboard.context import build_context
 from leaderboard.jobs.celery_app import QUEUES, is_embedded
 from leaderboard.jobs.runner import Maintenance
-from leaderboard.jobs.supervisor import SupervisedWorker
+from leaderboard.jobs.supervisor import SupervisedWorker, stop_workers
 from leaderboard.settings import Settings, check_service, get_settings, trusted_networks
 from leaderboard.web.apidocs import redoc_page, swagger_page
 from leaderboard.web.pages import router as web_router
@@ -98,8 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for w in workers:
             w.start()
         yield
-        for w in workers:
-            w.stop()
+        stop_workers(workers)
         upkeep.stop()
 
     app = Service(

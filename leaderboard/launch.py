@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import socket
 import subprocess
 import sys
@@ -45,10 +46,32 @@ def start_server(env: dict[str, str], log_path: Path, *, timeout_s: float = 60) 
     raise RuntimeError(f"the service did not start; its log:\n{Path(log_path).read_text(errors='replace')[-4000:]}")
 
 
-def stop_server(proc: subprocess.Popen) -> None:
+_stopping: list[subprocess.Popen] = []
+
+
+def stop_server(proc: subprocess.Popen, *, wait: bool = True) -> None:
+    """Ask the service to shut down (SIGTERM: its workers finish a running job first).
+
+    ``wait=False`` returns at once: for a caller done with the server and its files, the warm
+    shutdown (a few seconds of broker polls) goes on in the background; whatever is still
+    running when this process exits is waited for then.
+    """
     proc.terminate()
+    if not wait:
+        _stopping.append(proc)
+        return
+    _wait(proc)
+
+
+def _wait(proc: subprocess.Popen) -> None:
     try:
         proc.wait(30)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(10)
+
+
+@atexit.register
+def _wait_for_stopping() -> None:
+    for proc in _stopping:
+        _wait(proc)
