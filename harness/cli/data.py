@@ -35,7 +35,11 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same bytes.")] = 0,
     scale: Annotated[
         float,
-        typer.Option(min=0.25, max=16, help="Size of the sets (1 = CI-sized; 2 doubles patches and full images)."),
+        typer.Option(
+            min=0.25,
+            max=16,
+            help="Size of the sets (1 = CI-sized; 2 doubles patches and full images; below 1, full images of fewer than the challenge's 6 x 8 patches, for quick tries).",
+        ),
     ] = 1.0,
     align: Annotated[
         bool,

@@ -34,8 +34,18 @@ OPENS = datetime(2026, 1, 1, tzinfo=UTC)
 CLOSES = datetime(2027, 1, 1, tzinfo=UTC)
 
 
+AIM_GRID = (6, 8)  # the challenge's full-resolution images: 6 x 8 patches
+
+
+def demo_grid(scale: float) -> tuple[int, int]:
+    """Patches per full-resolution image: the challenge's 6 x 8 from scale 1 up; fewer below (quick tries)."""
+    if scale >= 1:
+        return AIM_GRID
+    return max(2, round(AIM_GRID[0] * scale)), max(2, round(AIM_GRID[1] * scale))
+
+
 def demo_spec(seed: int = 0, scale: float = 1.0) -> ChallengeSpec:
-    """The two tracks of the demo, shaped like the real challenge's."""
+    """The two tracks of the demo, shaped like the real challenge's (below scale 1, smaller full images)."""
 
     def splits(primary: str) -> list[SplitSpec]:
         return [
@@ -58,6 +68,7 @@ def demo_spec(seed: int = 0, scale: float = 1.0) -> ChallengeSpec:
         black=0,
         white=1023,
         patch=252,
+        grid=demo_grid(scale),
         isp=IspConfig(
             black=0, white=1023, wb_gains=(1.9, 1.0, 1.7), tone=0.35, local_tone=0.25, sharpen=0.4, jpeg_quality=92
         ),
@@ -70,6 +81,7 @@ def demo_spec(seed: int = 0, scale: float = 1.0) -> ChallengeSpec:
         black=60,
         white=1020,
         patch=248,
+        grid=demo_grid(scale),
         misalignment=Misalignment(),
         isp=IspConfig(
             black=60,

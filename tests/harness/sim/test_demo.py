@@ -14,18 +14,12 @@ from PIL import Image
 
 from harness.challenge import ChallengeLayout, load_challenge
 from harness.scoring import score_directories
-from harness.sim.demo import build_demo
 from harness.sim.naive import predict_split
 from harness.sim.sources import DEFAULT_ROOT, available
+from tests.harness.conftest import DEMO_SCALE
 
 DEMO = [sys.executable, "-m", "harness", "data", "demo"]
-SCALE = 0.5  # smallest sets: 1 full-resolution image, 2 test1 frames, 1 patch per frame
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("data")
-    return build_demo(root, seed=11, scale=SCALE)
+SCALE = DEMO_SCALE  # the session's `demo` fixture (tests/harness/conftest.py) is built at this scale, seed 11
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +40,8 @@ def test_layout_and_spec(demo, spec):
         test1 = sorted(p.stem for p in (t / "test1" / "gt").glob("*.npy"))
         assert test1 and test1 == sorted(p.stem for p in (t / "test1" / "rgb").glob("*.jpg"))
         grid = sorted(p.stem for p in (t / "test2" / "gt").glob("*.npy"))
-        assert grid == sorted(f"0_{k}" for k in range(48))
+        rows, cols = track.grid
+        assert (rows, cols) == (3, 4) and grid == sorted(f"0_{k}" for k in range(rows * cols))  # scale 0.5
 
 
 def test_inputs_decode_to_declared_sizes(demo, spec):
@@ -64,9 +59,9 @@ def test_full_image_is_its_grid_of_patches(demo, spec):
     for track in spec.tracks:
         full = np.load(demo / track.name / "test2" / "full" / "gt" / "0.npy")
         assert full.shape == (*track.full_size, 4)
-        p = track.patch
-        for k in (0, 9, 47):
-            r, c = divmod(k, 8)
+        p, (rows, cols) = track.patch, track.grid
+        for k in (0, cols + 1, rows * cols - 1):
+            r, c = divmod(k, cols)
             patch = np.load(demo / track.name / "test2" / "gt" / f"0_{k}.npy")
             assert np.array_equal(patch, full[r * p : (r + 1) * p, c * p : (c + 1) * p])
 
@@ -78,7 +73,7 @@ def _patches(demo, track):
 def test_raw_statistics_are_plausible(demo, spec):
     for track in spec.tracks:
         patches = _patches(demo, track)
-        assert len(patches) >= 50
+        assert len(patches) >= 25
         for raw in patches:
             assert raw.dtype == np.uint16 and raw.shape == (track.patch, track.patch, 4)
             assert raw.max() <= track.white
@@ -220,4 +215,12 @@ def test_p20_reference_alignment_matches_the_simulated_misalignment(demo, spec):
     assert max(errors) <= 0.25 and float(np.median(errors)) <= 0.08, errors
     assert max(zoom_errors) <= 5e-3 and float(np.median(zoom_errors)) <= 1e-3, zoom_errors
     s7 = reference_plan(layout.split("s7", "test1"))
-    assert s7.motion == "translation" and all(np.abs(t.shift).max() <= 0.1 for t in s7.transforms.values())
+    # an aligned track: what the estimate finds is its error alone, within the same bound as p20's
+    assert s7.motion == "translation" and all(np.abs(t.shift).max() <= 0.25 for t in s7.transforms.values())
+
+
+def test_the_challenge_grid_from_scale_one_and_smaller_below():
+    from harness.sim.demo import demo_spec
+
+    for scale, grid in ((1, (6, 8)), (2, (6, 8)), (0.5, (3, 4)), (0.25, (2, 2))):
+        assert [t.grid for t in demo_spec(scale=scale).tracks] == [grid, grid], scale
