@@ -10,6 +10,12 @@ import pytest
 
 from tests.support import ARGS, CHROMIUM
 
+# One BLAS/OpenMP thread per process, for this process and the servers and workers it starts: the
+# suite runs a service's processes beside its own, and on 2 cores a two-thread PyTorch beside a busy
+# process spins on its barriers (a one-step baseline test took 3x longer than on one thread).
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 
 @pytest.fixture
 def rng() -> np.random.Generator:

@@ -170,7 +170,7 @@ def test_the_leaderboard_shows_reported_rows_beside_the_measured_ones(data_dir, 
         page.screenshot(path=str(ARTIFACTS / "leaderboard-reference.png"), full_page=True)
         page.close()
     finally:
-        stop_server(proc)
+        stop_server(proc, wait=False)
 
 
 def test_a_challenge_without_a_reference_table_has_none(data_dir):
@@ -180,4 +180,4 @@ def test_a_challenge_without_a_reference_table_has_none(data_dir):
         assert httpx.get(f"{base}/api/reference/s7").json() is None
         assert "reference-board" not in httpx.get(f"{base}/leaderboard/s7").text
     finally:
-        stop_server(proc)
+        stop_server(proc, wait=False)

@@ -42,4 +42,4 @@ def server(data_dir, db_url):
     }
     proc, base = start_server(env, data_dir / "server.log")
     yield base
-    stop_server(proc)
+    stop_server(proc, wait=False)

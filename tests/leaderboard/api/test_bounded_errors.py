@@ -25,7 +25,7 @@ def served(tmp_path_factory):
     env.update(HARNESS_DATA_DIR=str(data), HARNESS_ORGANISER_TOKEN=ORG, HARNESS_WORKERS="1")
     proc, base = start_server(env, data / "server.log")
     yield base, data
-    stop_server(proc)
+    stop_server(proc, wait=False)
 
 
 def db_bytes(data: Path) -> int:

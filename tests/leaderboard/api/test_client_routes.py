@@ -27,7 +27,7 @@ def service(tmp_path_factory):
     env.pop("HARNESS_DATABASE_URL", None)
     proc, base = start_server(env, data_dir / "server.log")
     yield base, data_dir
-    stop_server(proc)
+    stop_server(proc, wait=False)
 
 
 def test_every_client_route_is_mounted_with_its_method(service):

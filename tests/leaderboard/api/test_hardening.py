@@ -123,7 +123,7 @@ def race_server(request, tmp_path):
     url = f"sqlite:///{data / 'harness.db'}" if request.param == "sqlite" else postgres_url()
     proc, base = start_server(env_for(data, url), tmp_path / "server.log")
     yield request.param, base, data, url
-    stop_server(proc)
+    stop_server(proc, wait=False)
     if request.param == "postgres":
         drop_postgres(url)
 
@@ -179,7 +179,7 @@ def small_server(tmp_path):
     data = build_tiny_challenge(tmp_path / "data")
     proc, base = start_server(env_for(data, max_upload_bytes=4 * MiB), tmp_path / "server.log")
     yield base, data, proc
-    stop_server(proc)
+    stop_server(proc, wait=False)
 
 
 def raw_post(base: str, headers: dict[str, str], body, *, chunked: bool) -> tuple[int | None, int]:
@@ -289,7 +289,7 @@ def test_a_killed_server_leaves_no_partial_upload_after_restart(tmp_path):
         assert list((data / "submissions").glob(".upload-*")) == []  # swept at start-up
         assert list((tmp_path / "systmp-data").iterdir()) == []
     finally:
-        stop_server(proc)
+        stop_server(proc, wait=False)
         t.join(10)
 
 
@@ -302,7 +302,7 @@ def hard(tmp_path_factory):
     data = build_tiny_challenge(tmp / "data")
     proc, base = start_server(env_for(data, registration_per_hour=1000, database_busy_timeout_s=1), tmp / "server.log")
     yield base, data
-    stop_server(proc)
+    stop_server(proc, wait=False)
 
 
 def test_a_non_ascii_authorization_header_is_refused_not_a_crash(hard):
@@ -358,7 +358,7 @@ def test_registration_is_throttled_per_address(tmp_path):
     try:
         codes = [httpx.post(f"{base}/api/teams", json={"name": f"burst {i}"}).status_code for i in range(8)]
     finally:
-        stop_server(proc)
+        stop_server(proc, wait=False)
     assert codes == [201] * 6 + [429] * 2
 
 
@@ -472,4 +472,4 @@ def test_approval_mode_holds_new_teams_until_an_organiser_approves(tmp_path):
         assert r.status_code == 200 and r.json()["approved"] is True
         assert submit(base, t["token"], make_zip(data)).status_code == 202
     finally:
-        stop_server(proc)
+        stop_server(proc, wait=False)

@@ -66,7 +66,7 @@ def served(tmp_path_factory):
     engine = make_engine(f"sqlite:///{data / 'harness.db'}")
     yield base, data, proc.pid, engine
     engine.dispose()
-    stop_server(proc)
+    stop_server(proc, wait=False)
 
 
 def service_tree(root: int) -> list[int]:

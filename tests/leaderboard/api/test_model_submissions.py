@@ -65,7 +65,7 @@ def served(tmp_path_factory):
     proc, base = start_server(env, tmp / "server.log")
     exported = export_method("zeronoise", spec.track("s7"), tmp / "zeronoise.zip")
     yield base, env, data, tmp, exported
-    stop_server(proc)
+    stop_server(proc, wait=False)
 
 
 def test_a_model_is_run_measured_and_scored_like_an_upload(served):

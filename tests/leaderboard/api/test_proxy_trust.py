@@ -37,7 +37,7 @@ def direct(tmp_path_factory):
     data = build_tiny_challenge(tmp / "data")
     proc, base = start_server(env_of(data, registration_per_hour=20, auth_failures_per_minute=5), tmp / "server.log")
     yield base
-    stop_server(proc)
+    stop_server(proc, wait=False)
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +48,7 @@ def proxied(tmp_path_factory):
     env = env_of(data, registration_per_hour=3, auth_failures_per_minute=4, trusted_proxies="127.0.0.1, 10.0.0.0/8")
     proc, base = start_server(env, tmp / "server.log")
     yield base
-    stop_server(proc)
+    stop_server(proc, wait=False)
 
 
 def register(base: str, name: str, **headers) -> int:

@@ -57,7 +57,7 @@ def site(tmp_path_factory):
     env.update(HARNESS_DATA_DIR=str(data), HARNESS_ORGANISER_TOKEN=ORG, HARNESS_WORKERS="1")
     proc, base = start_server(env, tmp / "server.log")
     yield base, data
-    stop_server(proc)
+    stop_server(proc, wait=False)
 
 
 class Scripts(HTMLParser):

@@ -33,7 +33,7 @@ def served(tmp_path_factory):
         try:
             yield base, data
         finally:
-            stop_server(proc)
+            stop_server(proc, wait=False)
 
 
 def job_of(data, sub_id):

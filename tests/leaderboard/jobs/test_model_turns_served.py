@@ -26,7 +26,7 @@ from tests.support import build_rgb_challenge, team, wait
 
 ORG = "queue-organiser-token-of-the-tests-0123"
 WALL_S = 5.0  # the healthy model must finish inside it on a busy 2-core machine too
-LOOPING = 5
+LOOPING = 3  # runs A queues before B uploads (then one more): enough to show one turn, not a queue
 
 
 def upload(base: str, token: str, blob: bytes) -> httpx.Response:
@@ -71,7 +71,7 @@ def served(tmp_path_factory):
     engine = make_engine(f"sqlite:///{data / 'harness.db'}")
     yield base, engine
     engine.dispose()
-    stop_server(proc)
+    stop_server(proc, wait=False)
 
 
 def jobs_of(engine, sub_ids: list[int]) -> list[Job]:

@@ -80,4 +80,4 @@ def data_service(tmp_path_factory) -> DataService:
     env["HARNESS_CHALLENGE"] = NAME
     proc, base = start_server(env, tmp / "server.log")
     yield DataService(base, bundle, bundle.data_dir)
-    stop_server(proc)
+    stop_server(proc, wait=False)

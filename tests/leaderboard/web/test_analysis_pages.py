@@ -59,7 +59,7 @@ def service(tmp_path_factory):
             time.sleep(0.1)
         assert status == "scored"
     yield base, data, ids
-    stop_server(proc)
+    stop_server(proc, wait=False)
 
 
 def test_leaderboard_rows_carry_intervals_groups_and_regions(service):

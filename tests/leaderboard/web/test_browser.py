@@ -3,7 +3,15 @@ register, upload a zip through the form, watch it get scored, find the row on th
 
 from __future__ import annotations
 
+import pytest
+
 from tests.support import ARTIFACTS, make_zip
+
+
+@pytest.fixture(scope="module")
+def backend() -> str:
+    """SQLite alone: the pages read through the same API as tests/leaderboard/api, which runs both backends."""
+    return "sqlite"
 
 
 def test_upload_through_the_form_and_see_the_row(browser, server, data_dir, backend, tmp_path):
