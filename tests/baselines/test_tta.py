@@ -54,6 +54,7 @@ def test_the_tta_variant_shares_the_base_weights_and_counts():
         base = registry.get("hitiil").build(spec.track(track))
         tta = registry.get("hitiil-tta").build(spec.track(track))
         tta.load_state_dict(base.state_dict(), strict=True)  # the base method's keys, no prefix
+        assert tta.tta is True and not getattr(base, "tta", False)  # what the protocol records as `tta`
         assert sum(p.numel() for p in tta.parameters()) == card.expected_params[track]
         tta.train()
         x = torch.rand(1, 3, 32, 32)
