@@ -69,7 +69,9 @@ def _local_tone(rgb: np.ndarray, strength: float) -> np.ndarray:
     # the base layer is very smooth: compute it at 1/8 resolution, then bring it back up
     small = np.log(y)[::8, ::8]
     base_small = _ndimage().gaussian_filter(small, sigma=max(small.shape) / 32, mode="nearest")
-    base = _ndimage().zoom(base_small, (y.shape[0] / small.shape[0], y.shape[1] / small.shape[1]), order=1, mode="nearest")
+    base = _ndimage().zoom(
+        base_small, (y.shape[0] / small.shape[0], y.shape[1] / small.shape[1]), order=1, mode="nearest"
+    )
     base = base[: y.shape[0], : y.shape[1]]
     gain = np.exp(-strength * (base - np.log(0.18)))
     return rgb * gain[..., None]
@@ -94,4 +96,3 @@ def render_linear(packed: np.ndarray, cfg: IspConfig) -> np.ndarray:
 def render(packed: np.ndarray, cfg: IspConfig) -> np.ndarray:
     """RAW -> 8-bit sRGB ``(2h, 2w, 3)``."""
     return np.round(render_linear(packed, cfg) * 255).astype(np.uint8)
-
