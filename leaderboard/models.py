@@ -105,6 +105,10 @@ class Score(SQLModel, table=True):
     # alignment diagnostics (never ranked): means over the included images, crop, excluded images and
     # the reference manifest's sha256; None where the split has no alignment manifest
     aligned: dict | None = Field(default=None, sa_column=Column(JSON))
+    # a forward track's LPIPS (mean over images); None with the reason in lpips_note where the
+    # backbone was not supplied, None without a note on a reverse track (no LPIPS there)
+    lpips: float | None = None
+    lpips_note: str | None = None
     current: bool = Field(default=True, index=True)
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -128,6 +132,7 @@ class ImageScore(ImageRegions, table=True):
     ssim: float
     # the image's reference transform (shift, scale, cc) and, where it is included, aligned psnr/ssim
     aligned: dict | None = Field(default=None, sa_column=Column(JSON))
+    lpips: float | None = None  # forward tracks, where the LPIPS backbone is supplied
 
 
 class SplitState(SQLModel, table=True):

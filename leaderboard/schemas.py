@@ -34,6 +34,10 @@ class SplitScore(BaseModel):
     aligned_n_images: int | None = None  # images counted (those whose alignment correlates well enough)
     aligned_excluded: list[str] = []
     aligned_crop: int | None = None  # packed pixels left out on each side
+    # a forward track's mean LPIPS (AlexNet, v0.1; lower is better, never ranked); None with the reason
+    # in lpips_note where the backbone was not supplied, None without a note on a reverse track
+    lpips: float | None = None
+    lpips_note: str | None = None
 
 
 class ModelFigures(BaseModel):
@@ -118,7 +122,9 @@ class BaselineInfo(MeasuredFigures):
     @property
     def weights_label(self) -> str:
         """Where its weights came from, for people: ``trained: 2000 steps in 310 s on cpu (2 threads)``."""
-        where = f" in {self.train_wall_s:.0f} s on {self.train_device}" if self.train_wall_s and self.train_device else ""
+        where = (
+            f" in {self.train_wall_s:.0f} s on {self.train_device}" if self.train_wall_s and self.train_device else ""
+        )
         return {
             "trained": f"trained: {_steps(self.train_steps)}{where}",
             "short": f"untrained: {_steps(self.train_steps)}, short of its recipe{where}",
@@ -148,6 +154,8 @@ class LeaderboardRow(FactSheet):
     # diagnostics, never used to rank (see SplitScore): None where the split has no alignment manifest
     aligned_psnr_diagnostic: float | None = None
     aligned_ssim_diagnostic: float | None = None
+    lpips: float | None = None  # as SplitScore's
+    lpips_note: str | None = None
 
 
 class ImageResult(ImageRegions):
@@ -160,13 +168,14 @@ class ImageResult(ImageRegions):
     alignment_cc: float | None = None
     aligned_psnr_diagnostic: float | None = None  # None where the image is left out (or nothing was aligned)
     aligned_ssim_diagnostic: float | None = None
+    lpips: float | None = None  # a forward track's, where the backbone is supplied
 
     @classmethod
     def of(cls, row) -> ImageResult:
         """An ``ImageScore`` row as the API shows it."""
         a = row.aligned or {}
         return cls(
-            **row.model_dump(include=set(ImageRegions.model_fields) | {"name", "psnr", "ssim"}),
+            **row.model_dump(include=set(ImageRegions.model_fields) | {"name", "psnr", "ssim", "lpips"}),
             shift=a.get("shift"),
             scale=a.get("scale"),
             alignment_cc=a.get("cc"),

@@ -168,15 +168,16 @@ class Scoring:
             return self._ended(session, sub_id)
         if not self._advance(session, sub_id, Status.SCORING, **fields):
             return self._ended(session, sub_id)
-        profile = get_profile(self.challenge.spec.profile)
-        align = self._alignment(files)
+        profile = get_profile(self.challenge.profile(track))
+        # a forward track (sRGB PNG predictions) has neither region metrics (they are RAW's) nor alignment
+        align = None if files.forward else self._alignment(files)
         # one pass: each file's header checked, read once, scored, region metrics from the same arrays
         result = score_directories(
             work / "preds",
             files.gt,
             profile=profile,
             workers=self.settings.workers,
-            regions=files.rgb_of,
+            regions=None if files.forward else files.rgb_of,
             pred_label=report.label,
             align=align,
         )
@@ -197,6 +198,8 @@ class Scoring:
             harness_version=__version__,
             gt_manifest_sha256=self.splits.gt_manifest(track, split),
             aligned=_aligned_summary(result),
+            lpips=result.lpips,
+            lpips_note=result.lpips_note,
         )
         session.add(score)
         session.flush()
@@ -207,6 +210,7 @@ class Scoring:
                 psnr=i.psnr,
                 ssim=i.ssim,
                 aligned=_aligned_image(i),
+                lpips=i.lpips,
                 **(i.regions.model_dump() if i.regions else {}),
             )
             for i in result.images
