@@ -36,12 +36,15 @@ class Classical(nn.Module):
     def __init__(self, track: TrackSpec) -> None:
         super().__init__()
         cfg = classical_config(track)
-        self.register_buffer("black", torch.tensor(cfg.black / track.normaliser, dtype=torch.float32))
-        self.register_buffer("span", torch.tensor((cfg.white - cfg.black) / track.normaliser, dtype=torch.float32))
-        self.register_buffer("ccm", torch.tensor(np.asarray(cfg.ccm), dtype=torch.float32))
+        # constants of the track, not learned: kept out of any state dict (a network built on this one saves its own)
+        self.register_buffer("black", torch.tensor(cfg.black / track.normaliser, dtype=torch.float32), persistent=False)
+        self.register_buffer(
+            "span", torch.tensor((cfg.white - cfg.black) / track.normaliser, dtype=torch.float32), persistent=False
+        )
+        self.register_buffer("ccm", torch.tensor(np.asarray(cfg.ccm), dtype=torch.float32), persistent=False)
         kernels = np.stack(MHC_KERNELS)[:, None]  # g at R/B, row, column, diagonal neighbours
-        self.register_buffer("kernels", torch.tensor(kernels, dtype=torch.float32))
-        self.register_buffer("sites", _sites())
+        self.register_buffer("kernels", torch.tensor(kernels, dtype=torch.float32), persistent=False)
+        self.register_buffer("sites", _sites(), persistent=False)
 
     def demosaic(self, lin: torch.Tensor) -> torch.Tensor:
         """Malvar-He-Cutler: packed N x 4 x h x w -> N x 3 x 2h x 2w (mirrored edges, as scipy's ``mirror``)."""
