@@ -12,6 +12,8 @@ COPY submissions submissions
 COPY baselines baselines
 COPY leaderboard leaderboard
 RUN pip install .
+# LPIPS's linear-layer file only (harness.metrics.lpips): --no-deps, its torchvision is never used
+RUN pip install --no-deps "lpips==0.1.4"
 RUN useradd --create-home harness && mkdir -p /data && chown harness /data
 USER harness
 ENV HARNESS_DATA_DIR=/data

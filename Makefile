@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TORCH := torch==2.13.0
+LPIPS := lpips==0.1.4
 
 .PHONY: demo demo-clean test coverage bench lint clean
 
@@ -13,6 +14,9 @@ $(STAMP): pyproject.toml
 	# torch first and pinned: a bare or open-ranged torch would pull a multi-GB CUDA build
 	$(BIN)/python -m pip install -q $(TORCH)
 	$(BIN)/python -m pip install -q -e '.[test]'
+	# LPIPS's linear layers (harness.metrics.lpips reads its weight file, never imports it): --no-deps,
+	# as its torchvision cannot be imported beside the CPU torch; kept out of pyproject, or pip would pull it
+	$(BIN)/python -m pip install -q --no-deps $(LPIPS)
 	touch $(STAMP)
 
 PORT ?= 8000

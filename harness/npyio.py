@@ -45,6 +45,10 @@ class ErrorCode(StrEnum):
     TOO_SMALL = "too_small"
     EMPTY_SET = "empty_set"
     NOT_A_DIRECTORY = "not_a_directory"
+    # PNG predictions and ground truth (harness/pngio.py, profile srgb)
+    NOT_PNG = "not_png"
+    WRONG_MODE = "wrong_mode"
+    IMAGE_TOO_LARGE = "image_too_large"
     # upload intake (submissions/intake.py)
     CORRUPT_ARCHIVE = "corrupt_archive"
     UPLOAD_TOO_LARGE = "upload_too_large"

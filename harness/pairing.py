@@ -3,6 +3,8 @@
 Files are paired by stem against the ground-truth set, never by position. Missing and
 unexpected files are reported per file; ``readme.txt`` (any case) is picked out. Both the
 offline scorer and the upload intake use these, so an upload is judged by the same rules.
+``suffix`` is the file type of the metric profile: ``.npy`` (packed RAW, the default) or ``.png``
+(profile ``srgb``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ def _visible(p: Path) -> bool:
     return not p.name.startswith(".") and p.name not in IGNORED_NAMES
 
 
-def list_ground_truth(gt_dir: Path) -> tuple[dict[str, Path], list[Problem]]:
+def list_ground_truth(gt_dir: Path, suffix: str = ".npy") -> tuple[dict[str, Path], list[Problem]]:
     """Stems of the ground-truth set, in natural order."""
     if not gt_dir.is_dir():
         return {}, [
@@ -38,17 +40,19 @@ def list_ground_truth(gt_dir: Path) -> tuple[dict[str, Path], list[Problem]]:
             )
         ]
     files = sorted(
-        (p for p in gt_dir.iterdir() if _visible(p) and p.suffix.lower() == ".npy" and p.is_file()),
+        (p for p in gt_dir.iterdir() if _visible(p) and p.suffix.lower() == suffix and p.is_file()),
         key=lambda p: natural_key(p.stem),
     )
     if not files:
         return {}, [
-            Problem(file=str(gt_dir), code=ErrorCode.EMPTY_SET, message=f"{gt_dir}: no .npy ground-truth files")
+            Problem(file=str(gt_dir), code=ErrorCode.EMPTY_SET, message=f"{gt_dir}: no {suffix} ground-truth files")
         ]
     return {p.stem: p for p in files}, []
 
 
-def pair_files(pred_dir: Path, gt: dict[str, Path]) -> tuple[dict[str, Path], Path | None, list[Problem]]:
+def pair_files(
+    pred_dir: Path, gt: dict[str, Path], suffix: str = ".npy"
+) -> tuple[dict[str, Path], Path | None, list[Problem]]:
     """Match prediction files to ground-truth stems; report missing and unexpected files."""
     errors: list[Problem] = []
     if not pred_dir.is_dir():
@@ -78,12 +82,12 @@ def pair_files(pred_dir: Path, gt: dict[str, Path]) -> tuple[dict[str, Path], Pa
                     message=f"{shown_name(p.name)}: unexpected folder; predictions must sit directly in {shown_name(pred_dir.name)}",
                 )
             )
-        elif p.suffix.lower() != ".npy":
+        elif p.suffix.lower() != suffix:
             errors.append(
                 Problem(
                     file=str(p),
                     code=ErrorCode.EXTRA_FILE,
-                    message=f"{shown_name(p.name)}: unexpected file; only <image>.npy predictions and readme.txt belong here",
+                    message=f"{shown_name(p.name)}: unexpected file; only <image>{suffix} predictions and readme.txt belong here",
                 )
             )
         elif p.stem not in gt:
@@ -100,9 +104,9 @@ def pair_files(pred_dir: Path, gt: dict[str, Path]) -> tuple[dict[str, Path], Pa
         if stem not in preds:
             errors.append(
                 Problem(
-                    file=str(pred_dir / f"{stem}.npy"),
+                    file=str(pred_dir / f"{stem}{suffix}"),
                     code=ErrorCode.MISSING_PREDICTION,
-                    message=f"{stem}.npy: prediction is missing",
+                    message=f"{stem}{suffix}: prediction is missing",
                 )
             )
     return preds, readme, errors

@@ -18,9 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from pydantic import BaseModel
 
-from harness import __version__
 from harness.analysis.regions import RegionScores, overexposure_mask, region_scores
 from harness.metrics import AIM22, MetricProfile
 from harness.metrics.engine import PairScore, PendingScore, default_workers
@@ -29,9 +27,11 @@ from harness.npyio import ErrorCode, NpyError, read_raw
 from harness.pairing import README_NAME, list_ground_truth, natural_key, pair_files
 from harness.problems import Problem
 from harness.readme import parse_readme
+from harness.report import AlignmentSummary, ImageScores, ScoreReport
 
 __all__ = [
     "README_NAME",
+    "AlignmentSummary",
     "ImageScores",
     "ScoreReport",
     "list_ground_truth",
@@ -42,57 +42,9 @@ __all__ = [
 
 if TYPE_CHECKING:
     from harness.alignment.manifest import AlignPlan
+    from harness.metrics.lpips import LpipsScorer
 
 RgbLookup = Callable[[str], Path | None]  # image name -> its RGB input, None where there is none
-
-
-class ImageScores(BaseModel):
-    """Scores of one image."""
-
-    name: str
-    psnr: float
-    ssim: float
-    identical: bool = False
-    regions: RegionScores | None = None  # only when scored with the split's RGB inputs
-    # alignment diagnostics (only when scored with an AlignPlan): never used to rank
-    aligned_psnr: float | None = None  # None for an image left out (correlation under the threshold)
-    aligned_ssim: float | None = None
-    shift: tuple[float, float] | None = None  # [dy, dx] in packed pixels, at the image centre
-    scale: float | None = None
-    cc: float | None = None
-
-
-class AlignmentSummary(BaseModel):
-    """How the aligned figures were made (the ``--json`` document's ``alignment``)."""
-
-    source: str  # "reference" (the split's manifest) or "prediction" (each prediction to its ground truth)
-    motion: str
-    threshold: float
-    crop: int  # central margin in packed pixels, the same on each side of every image
-    n_images: int  # images in the aligned means
-    excluded: list[str]  # images whose correlation is under the threshold
-    manifest_sha256: str | None = None
-
-
-class ScoreReport(BaseModel):
-    """The outcome of scoring a prediction set (the ``--json`` document)."""
-
-    profile: str
-    n_images: int
-    psnr: float | None
-    ssim: float | None
-    images: list[ImageScores]
-    errors: list[Problem]
-    warnings: list[str] = []
-    readme: dict | None = None
-    harness_version: str = __version__
-    aligned_psnr: float | None = None  # diagnostics: means over the included images
-    aligned_ssim: float | None = None
-    alignment: AlignmentSummary | None = None
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 @dataclass
@@ -173,6 +125,7 @@ def score_directories(
     regions: RgbLookup | None = None,
     pred_label: Callable[[str], str] | None = None,
     align: AlignPlan | None = None,
+    lpips: LpipsScorer | None = None,
 ) -> ScoreReport:
     """Validate and score every prediction in ``pred_dir`` against ``gt_dir``.
 
@@ -187,7 +140,18 @@ def score_directories(
     ``align`` adds the alignment diagnostics: each included image's prediction is warped by its
     transform (``harness.alignment.warp``), both cropped by the plan's margin, and scored by the
     same engine as the official figures.
+
+    A profile of ``.png`` files (``srgb``, the forward track) is scored by
+    :func:`harness.scoring_png.score_png_directories`: 8-bit RGB PNGs, PSNR/SSIM of that profile
+    and LPIPS with ``lpips`` (default: ``HARNESS_LPIPS_BACKBONE``); ``regions`` and ``align``,
+    both defined on packed RAW, are not used there.
     """
+    if profile.suffix == ".png":
+        from harness.scoring_png import score_png_directories
+
+        return score_png_directories(
+            pred_dir, gt_dir, profile=profile, lpips=lpips, on_image=on_image, pred_label=pred_label
+        )
     pred_dir, gt_dir = Path(pred_dir), Path(gt_dir)
     gt, errors = list_ground_truth(gt_dir)
     preds, readme_path, pair_errors = pair_files(pred_dir, gt) if gt else ({}, None, [])
