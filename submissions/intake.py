@@ -284,8 +284,13 @@ class _Overflow(Exception):
     pass
 
 
-def check_upload(zip_path: Path, gt_dir: Path, workdir: Path, limits: IntakeLimits | None = None) -> IntakeReport:
+def check_upload(
+    zip_path: Path, gt_dir: Path, workdir: Path, limits: IntakeLimits | None = None, *, suffix: str = ".npy"
+) -> IntakeReport:
     """Inspect and extract an upload into ``workdir``, and pair its files with ``gt_dir`` by name.
+
+    ``suffix`` is the file type of the ground truth and the predictions: ``.npy`` (packed RAW), or
+    ``.png`` on a forward track (the metric profile's ``suffix``).
 
     On success the predictions lie flat in ``workdir`` ready to be scored (which checks their
     contents: pass ``pred_label=report.label`` to ``score_directories``); on failure
@@ -304,9 +309,9 @@ def check_upload(zip_path: Path, gt_dir: Path, workdir: Path, limits: IntakeLimi
     if errors:
         shutil.rmtree(workdir, ignore_errors=True)
         return IntakeReport(ok=False, errors=errors)
-    gt, errors = list_ground_truth(Path(gt_dir))
+    gt, errors = list_ground_truth(Path(gt_dir), suffix)
     if gt:
-        _preds, _readme, errors = pair_files(workdir, gt)  # by name: no data is read here
+        _preds, _readme, errors = pair_files(workdir, gt, suffix)  # by name: no data is read here
     errors = [
         e.model_copy(update={"file": _inside(folder, Path(e.file).name)}) if Path(e.file).parent == workdir else e
         for e in errors

@@ -9,9 +9,13 @@ import io
 import zipfile
 
 import numpy as np
+import pytest
+import torch
 from fastapi.testclient import TestClient
 
 from harness.challenge import ChallengeLayout, load_challenge
+from harness.metrics.lpips import LpipsScorer
+from harness.metrics.lpips_net import alexnet_features
 from harness.rgbio import read_rgb
 from harness.sim.classical import classical_srgb
 from leaderboard.app import create_app
@@ -38,6 +42,17 @@ def _submit(client, token: str, payload: bytes, split: str = "test1"):
     )
 
 
+def random_backbone(folder) -> str:
+    """A randomly initialised AlexNet state dict in torchvision's names (the harness checks the real file's sha256)."""
+    torch.manual_seed(0)
+    state = {f"features.{k}": v for k, v in alexnet_features().state_dict().items()}
+    state["classifier.6.bias"] = torch.zeros(10)
+    path = folder / "alexnet-random.pth"
+    torch.save(state, path)
+    return str(path)
+
+
+@pytest.mark.slow  # about 8 s: two scorings, a baseline run and LPIPS on a busy 2-core machine
 def test_forward_track_from_download_to_board(tmp_path, monkeypatch):
     monkeypatch.delenv("HARNESS_LPIPS_BACKBONE", raising=False)
     build_tiny_forward(tmp_path)
@@ -103,12 +118,28 @@ def test_forward_track_from_download_to_board(tmp_path, monkeypatch):
 
         page = client.get("/leaderboard/fwd?split=test1").text
         assert ">LPIPS</th>" in page and ">n/a</td>" in page and "LPIPS n/a: backbone not supplied" in page
-        assert "aligned PSNR (diagnostic)" not in page and "classical" in page
+        assert "aligned PSNR" not in page and "PSNR oe" not in page and "classical" in page
         assert "this harness's own extension" in client.get("/tracks/fwd").text
         assert (
             "<code>&lt;stem&gt;.png</code> for every input <code>raw/&lt;stem&gt;.npy</code>"
             in client.get("/data/fwd").text
         )
+
+        # with a backbone (here a random AlexNet of the right layout: the real file is the organiser's),
+        # the next score carries LPIPS, per image and as the mean the board shows
+        ctx.scoring.lpips = LpipsScorer(random_backbone(tmp_path), expected_size=None, expected_sha256=None)
+        tok2 = client.post("/api/teams", json={"name": "lpips-team"}).json()["token"]
+        sub2 = _submit(client, tok2, _zip(sample)).json()["id"]
+        assert ctx.scoring.process(sub2) == "scored"
+        row = next(r for r in client.get("/api/leaderboard/fwd?split=test1").json() if r["team"] == "lpips-team")
+        expected = [
+            ctx.scoring.lpips.score(read_rgb(io.BytesIO(sample[f"{s}.png"])), read_rgb(where.gt_of(s)))
+            for s in ("0", "1", "2")
+        ]
+        assert row["lpips_note"] is None and row["lpips"] > 0 and abs(row["lpips"] - np.mean(expected)) < 1e-6
+        images = client.get(f"/api/submissions/{sub2}/images", headers={"Authorization": f"Bearer {tok2}"}).json()
+        assert [i["lpips"] for i in sorted(images, key=lambda i: i["name"])] == pytest.approx(expected, abs=1e-6)
+        assert f"{row['lpips']:.4f}" in client.get("/leaderboard/fwd?split=test1").text
 
         r = client.get("/api/analysis/fwd/compare.png?image=0&split=test1", headers=ORG_AUTH)
         assert r.status_code == 400 and "forward track" in r.json()["detail"]
