@@ -119,7 +119,9 @@ def test_forward_track_from_download_to_board(tmp_path, monkeypatch):
         page = client.get("/leaderboard/fwd?split=test1").text
         assert ">LPIPS</th>" in page and ">n/a</td>" in page and "LPIPS n/a: backbone not supplied" in page
         assert "aligned PSNR" not in page and "PSNR oe" not in page and "classical" in page
-        assert "this harness's own extension" in client.get("/tracks/fwd").text
+        overview = client.get("/tracks/fwd").text
+        assert "this harness's own extension" in overview and "metric profile <code>srgb</code>" in overview
+        assert "Not made on a forward track" in client.get("/analysis/fwd").text
         assert (
             "<code>&lt;stem&gt;.png</code> for every input <code>raw/&lt;stem&gt;.npy</code>"
             in client.get("/data/fwd").text
