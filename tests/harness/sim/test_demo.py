@@ -150,6 +150,12 @@ def test_forward_track_renders_its_ground_truth_from_its_raw_input(demo, spec):
     train = layout.split("fwd", "train", fwd.kind)
     assert [p.stem for p in train.raw_files()] == [p.stem for p in train.rgb_files()]
     assert all(p.suffix == ".png" for p in train.rgb_files())
+    # `harness challenge check` holds the forward track to its manifest and says it reads no more of it
+    from harness.bundles.check import check_challenge
+
+    report = check_challenge(demo, workers=1)
+    assert report.ok and not report.problems, report.problems
+    assert "fwd: a forward track's files are checked against MANIFEST.sha256 only, not read" in report.warnings
 
 
 def test_naive_predictor_is_clearly_worse_than_ground_truth(demo, spec, tmp_path):
