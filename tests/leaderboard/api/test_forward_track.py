@@ -52,7 +52,6 @@ def random_backbone(folder) -> str:
     return str(path)
 
 
-@pytest.mark.slow  # about 8 s: two scorings, a baseline run and LPIPS on a busy 2-core machine
 def test_forward_track_from_download_to_board(tmp_path, monkeypatch):
     monkeypatch.delenv("HARNESS_LPIPS_BACKBONE", raising=False)
     build_tiny_forward(tmp_path)
