@@ -121,6 +121,11 @@ def test_forward_track_from_download_to_board(tmp_path, monkeypatch):
         overview = client.get("/tracks/fwd").text
         assert "this harness's own extension" in overview and "metric profile <code>srgb</code>" in overview
         assert "Not made on a forward track" in client.get("/analysis/fwd").text
+        evaluation = client.get("/evaluation/fwd").text
+        assert (
+            "Model submissions are not taken on a forward track" in evaluation and "<dt>Regions</dt>" not in evaluation
+        )
+        assert "One <code>.png</code> per test input" in client.get("/submit?track=fwd").text
         assert (
             "<code>&lt;stem&gt;.png</code> for every input <code>raw/&lt;stem&gt;.npy</code>"
             in client.get("/data/fwd").text
