@@ -90,7 +90,15 @@ class Submission(FactSheet, table=True):
     charged: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
 
 
-class Score(SQLModel, table=True):
+class LpipsFigures(SQLModel):
+    """A forward track's LPIPS (AlexNet, v0.1; lower is better, never ranked): the mean over images, or None
+    with the reason in ``lpips_note`` where the backbone was not supplied; both None on a reverse track."""
+
+    lpips: float | None = None
+    lpips_note: str | None = None
+
+
+class Score(LpipsFigures, table=True):
     """One scoring of one submission; re-scoring adds rows and marks the old ones not current."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -105,23 +113,21 @@ class Score(SQLModel, table=True):
     # alignment diagnostics (never ranked): means over the included images, crop, excluded images and
     # the reference manifest's sha256; None where the split has no alignment manifest
     aligned: dict | None = Field(default=None, sa_column=Column(JSON))
-    # a forward track's LPIPS (mean over images); None with the reason in lpips_note where the
-    # backbone was not supplied, None without a note on a reverse track (no LPIPS there)
-    lpips: float | None = None
-    lpips_note: str | None = None
     current: bool = Field(default=True, index=True)
     created_at: datetime = Field(default_factory=utcnow)
 
 
 class ImageRegions(SQLModel):
-    """Region metrics of one image (harness.analysis.regions); None where the split has no RGB input
-    or the region is empty."""
+    """What is scored of one image beside PSNR and SSIM: its region metrics (harness.analysis.regions;
+    None where the split has no RGB input or the region is empty) and, on a forward track where the
+    backbone is supplied, its LPIPS."""
 
     oe_fraction: float | None = None
     psnr_oe: float | None = None
     ssim_oe: float | None = None
     psnr_rest: float | None = None
     ssim_rest: float | None = None
+    lpips: float | None = None
 
 
 class ImageScore(ImageRegions, table=True):
@@ -132,7 +138,6 @@ class ImageScore(ImageRegions, table=True):
     ssim: float
     # the image's reference transform (shift, scale, cc) and, where it is included, aligned psnr/ssim
     aligned: dict | None = Field(default=None, sa_column=Column(JSON))
-    lpips: float | None = None  # forward tracks, where the LPIPS backbone is supplied
 
 
 class SplitState(SQLModel, table=True):

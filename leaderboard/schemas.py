@@ -13,7 +13,7 @@ from baselines.reported import ReportedScore
 # what the client sends and reads: its models are the API's
 from harness_client.schemas import TeamCreate as TeamCreate
 from harness_client.schemas import TeamCreated as TeamCreated
-from leaderboard.models import FactSheet, ImageRegions, JobState, Status
+from leaderboard.models import FactSheet, ImageRegions, JobState, LpipsFigures, Status
 
 
 class TeamPublic(BaseModel):
@@ -23,7 +23,7 @@ class TeamPublic(BaseModel):
     created_at: datetime
 
 
-class SplitScore(BaseModel):
+class SplitScore(LpipsFigures):  # + a forward track's LPIPS
     psnr: float
     ssim: float
     n_images: int
@@ -34,10 +34,6 @@ class SplitScore(BaseModel):
     aligned_n_images: int | None = None  # images counted (those whose alignment correlates well enough)
     aligned_excluded: list[str] = []
     aligned_crop: int | None = None  # packed pixels left out on each side
-    # a forward track's mean LPIPS (AlexNet, v0.1; lower is better, never ranked); None with the reason
-    # in lpips_note where the backbone was not supplied, None without a note on a reverse track
-    lpips: float | None = None
-    lpips_note: str | None = None
 
 
 class ModelFigures(BaseModel):
@@ -122,9 +118,7 @@ class BaselineInfo(MeasuredFigures):
     @property
     def weights_label(self) -> str:
         """Where its weights came from, for people: ``trained: 2000 steps in 310 s on cpu (2 threads)``."""
-        where = (
-            f" in {self.train_wall_s:.0f} s on {self.train_device}" if self.train_wall_s and self.train_device else ""
-        )
+        where = f" in {self.train_wall_s:.0f} s on {self.train_device}" if self.train_wall_s and self.train_device else ""
         return {
             "trained": f"trained: {_steps(self.train_steps)}{where}",
             "short": f"untrained: {_steps(self.train_steps)}, short of its recipe{where}",
@@ -137,7 +131,7 @@ def _steps(n: int | None) -> str:
     return "1 step" if n == 1 else f"{n} steps"
 
 
-class LeaderboardRow(FactSheet):
+class LeaderboardRow(FactSheet, LpipsFigures):
     rank: int | None  # baselines are shown among the teams but not ranked
     team: str
     kind: str = "team"
@@ -154,8 +148,6 @@ class LeaderboardRow(FactSheet):
     # diagnostics, never used to rank (see SplitScore): None where the split has no alignment manifest
     aligned_psnr_diagnostic: float | None = None
     aligned_ssim_diagnostic: float | None = None
-    lpips: float | None = None  # as SplitScore's
-    lpips_note: str | None = None
 
 
 class ImageResult(ImageRegions):
@@ -168,14 +160,13 @@ class ImageResult(ImageRegions):
     alignment_cc: float | None = None
     aligned_psnr_diagnostic: float | None = None  # None where the image is left out (or nothing was aligned)
     aligned_ssim_diagnostic: float | None = None
-    lpips: float | None = None  # a forward track's, where the backbone is supplied
 
     @classmethod
     def of(cls, row) -> ImageResult:
         """An ``ImageScore`` row as the API shows it."""
         a = row.aligned or {}
         return cls(
-            **row.model_dump(include=set(ImageRegions.model_fields) | {"name", "psnr", "ssim", "lpips"}),
+            **row.model_dump(include=set(ImageRegions.model_fields) | {"name", "psnr", "ssim"}),
             shift=a.get("shift"),
             scale=a.get("scale"),
             alignment_cc=a.get("cc"),
