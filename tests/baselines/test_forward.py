@@ -86,3 +86,20 @@ def test_fwdnet_starts_as_the_classical_pipeline_and_trains_by_its_recipe_machin
     assert provenance.state == "short" and provenance.steps == 6
     with torch.inference_mode():
         assert not torch.equal(trained(x), classical(x))  # the correction has moved off zero
+
+
+def test_predict_naive_on_a_forward_track_writes_the_classical_pngs(challenge, tmp_path):
+    from typer.testing import CliRunner
+
+    from harness.cli.app import app
+
+    layout, track = challenge
+    res = CliRunner().invoke(
+        app, ["data", "predict-naive", str(layout.root), "--track", "fwd", "--split", "test1", "--out", str(tmp_path)]
+    )
+    assert res.exit_code == 0, res.output
+    where = layout.split("fwd", "test1", track.kind)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["0.png", "1.png", "2.png"]
+    for stem in ("0", "1", "2"):
+        expected = classical_srgb(np.load(where.raw_of(stem)), track)
+        assert np.array_equal(read_rgb(tmp_path / f"{stem}.png"), expected)
