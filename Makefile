@@ -22,6 +22,7 @@ $(STAMP): pyproject.toml
 PORT ?= 8000
 DEMO_DIR ?= var/demo
 DEMO_BASELINES ?= upi mbispld unet zeronoise upi-calibrated mialgo rstisp hitiil sensebrains cvip cycleisp
+DEMO_FORWARD_BASELINES ?= classical fwdnet
 DEMO_TRAIN_MINUTES ?= 1
 
 # The demo challenge, served with the trivial predictor scored and the baselines queued. DEMO_DIR is
@@ -35,8 +36,8 @@ demo: $(STAMP)
 	  [ "$$(cat "$$dir/organiser.token" 2>/dev/null | wc -c)" -gt 32 ] || (umask 077; $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(32))" > "$$dir/organiser.token"); \
 	  HARNESS_ORGANISER_TOKEN=$$(cat "$$dir/organiser.token"); fi; export HARNESS_ORGANISER_TOKEN; \
 	if [ -f "$$dir/challenges/demo/challenge.toml" ]; then echo "== reusing the demo challenge in $$dir (make demo-clean starts afresh)"; \
-	else echo "== building the demo challenge (tracks s7, p20) in $$dir"; $(BIN)/harness data demo; fi; \
-	for t in s7 p20; do [ -d "$$dir/preds/$$t-test1-naive" ] || \
+	else echo "== building the demo challenge (tracks s7, p20 and the forward track fwd) in $$dir"; $(BIN)/harness data demo; fi; \
+	for t in s7 p20 fwd; do [ -d "$$dir/preds/$$t-test1-naive" ] || \
 	  $(BIN)/harness data predict-naive "$$dir/challenges/demo" --track $$t --split test1 --out "$$dir/preds/$$t-test1-naive" > /dev/null; \
 	done; \
 	echo "== scoring the trivial predictor (inverse gamma + mosaic) on s7/test1 offline"; \
@@ -50,12 +51,15 @@ demo: $(STAMP)
 	for t in s7 p20; do \
 	  $(BIN)/harness submit "$$dir/preds/$$t-test1-naive" --token "$$token" --track $$t --split test1 --device cpu --params-m 0 --description "inverse gamma + mosaic"; \
 	done; \
+	$(BIN)/harness submit "$$dir/preds/fwd-test1-naive" --token "$$token" --track fwd --split test1 --device cpu --params-m 0 --description "classical pipeline (harness/sim/classical.py)"; \
 	echo "== queueing the baselines, s7 and p20 in turn, on the embedded gpu-queue worker (the CPU here); rows appear as jobs end:"; \
 	echo "   methods with shipped demo weights (baselines/weights) run on test1 at once; the others first train"; \
 	echo "   $(DEMO_TRAIN_MINUTES) min per track (once: weights are kept), short of their recipes, so their rows show as untrained"; \
 	n=0; for m in $(DEMO_BASELINES); do for t in s7 p20; do \
 	  $(BIN)/harness baselines enqueue $$m --track $$t --split test1 --train-minutes $(DEMO_TRAIN_MINUTES) > /dev/null && n=$$((n + 1)); \
-	done; done; echo "   $$n jobs queued: follow them on the organiser page"; \
+	done; done; \
+	for m in $(DEMO_FORWARD_BASELINES); do $(BIN)/harness baselines enqueue $$m --track fwd --split test1 --train-minutes $(DEMO_TRAIN_MINUTES) > /dev/null && n=$$((n + 1)); done; \
+	echo "   $$n jobs queued: follow them on the organiser page"; \
 	$(BIN)/python -c 'import sys; u, tok, s = sys.argv[1:]; rows = [("Leaderboard", u + "/leaderboard/s7"), ("Organiser page", u + "/organiser"), ("Organiser token", tok), ("API docs", u + "/docs"), ("Data dir", s)]; w = max(len(k) + len(v) for k, v in rows) + 5; line = "+" + "-" * w + "+"; print("", line, *(f"| {k}: {v.ljust(w - len(k) - 4)} |" for k, v in rows), line, sep="\n")' "$$url" "$$HARNESS_ORGANISER_TOKEN" "$$dir"; \
 	echo "ready in $$(( $$(date +%s) - t0 )) s; Ctrl-C stops the service"; \
 	wait $$pid

@@ -44,10 +44,11 @@ def list_methods(
     except KeyError:
         fail(f"unknown track {track!r}; choose from {', '.join(t.name for t in spec.tracks)}")
     rows = []
-    for name in registry.names():
+    side = track_spec.patch if track_spec.forward else track_spec.rgb_patch
+    for name in registry.names_for(track_spec):  # the methods of the track's kind (reverse or forward)
         card = registry.get(name).card
         used, frozen, defined, macs = static_profile(
-            registry.get(name).build(track_spec), track_spec.rgb_patch, card.multiple
+            registry.get(name).build(track_spec), side, card.multiple, forward=track_spec.forward
         )
         rows.append(
             {
@@ -58,7 +59,7 @@ def list_methods(
                     "params_frozen": frozen,
                     "params_defined": defined,
                     "macs_g": macs / 1e9,
-                    "input": track_spec.rgb_patch,
+                    "input": side,
                 },
             }
         )
@@ -66,7 +67,7 @@ def list_methods(
         typer.echo(json.dumps(rows, indent=2))
         return
     table = Table(
-        title=f"baselines (measured on a {track_spec.rgb_patch}x{track_spec.rgb_patch} {track} patch)",
+        title=f"baselines (measured on a {side}x{side} {track} {'RAW ' if track_spec.forward else ''}patch)",
         caption=(
             "fid. = fidelity of the re-implementation: A exact network, B network exact / training incomplete, "
             "C from the paper, D reported only. reported = the challenge report's params / runtime / GPU; "

@@ -286,6 +286,11 @@ def export_method(
     """Export ``name`` for ``track`` to ``out`` (.onnx + manifest.toml beside it, or one .zip)."""
     t0 = time.perf_counter()
     method = registry.get(name)
+    if method.card.direction != "reverse" or track.forward:
+        raise ValueError(
+            f"{name} on {track.name}: ONNX export follows the model contract (sRGB -> RAW); forward methods and "
+            "tracks take no model submissions, so they are not exported"
+        )
     multiple = max(2, method.card.multiple)
     model = build_model(name, track, weights=weights, seed=seed)
     notes: list[str] = []

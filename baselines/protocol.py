@@ -5,7 +5,8 @@
 - MACs: ``torch.utils.flop_counter.FlopCounterMode`` FLOPs / 2 (convolutions, matrix products;
   element-wise operations are not counted);
 - runtime: after warm-up, synchronised (CUDA events on GPU, a monotonic clock on CPU), median of
-  the repeats, per patch (504 or 496 RGB pixels) and per full-resolution image when asked;
+  the repeats, per patch (504 or 496 RGB pixels; on a forward track one packed RAW patch, fed under
+  ``baselines.forward``'s contract) and per full-resolution image when asked;
 - the runtime it was timed on (``torch x.y``), device name, dtype, TTA flag, threads, peak memory:
   the measuring process's resident-set high-water mark (VmHWM, reset before the measurement where
   the kernel allows, ``harness.procmem``) and, on CUDA, the allocator's peak
@@ -40,7 +41,7 @@ class Measurement(BaseModel):
     params: int  # used in the forward pass, trainable and frozen
     params_frozen: int
     params_defined: int  # every nn.Parameter of the model, called or not
-    input_patch: tuple[int, int]  # RGB pixels
+    input_patch: tuple[int, int]  # RGB pixels (a forward track: packed RAW pixels)
     macs_patch: int
     runtime_patch_ms: float
     runtime_patch_spread_ms: float  # max - min of the repeats
@@ -93,9 +94,16 @@ def count_macs(model: torch.nn.Module, forward, shape: tuple[int, ...]) -> int:
     return counter.get_total_flops() // 2
 
 
-def static_profile(model: torch.nn.Module, side: int, multiple: int) -> tuple[int, int, int, int]:
-    """(used params, frozen, defined, MACs) for one side x side RGB patch, on a meta-device copy (fast)."""
+def static_profile(
+    model: torch.nn.Module, side: int, multiple: int, *, forward: bool = False
+) -> tuple[int, int, int, int]:
+    """(used params, frozen, defined, MACs) for one side x side RGB patch (``forward``: one side x side
+    packed RAW patch, 4 channels, fed as it is), on a meta-device copy (fast)."""
     meta = copy.deepcopy(model).to("meta").eval()  # eval: no BatchNorm / spectral-norm state updates
+    if forward:
+        x = torch.empty((1, 4, side, side), device="meta")
+        used, frozen, defined = used_parameters(meta, x)
+        return used, frozen, defined, count_macs(meta, lambda m, t: m(t), tuple(x.shape))
     x = torch.empty((1, 3, side, side), device="meta")
     used, frozen, defined = used_parameters(meta, padded_input(x, multiple))
     return used, frozen, defined, count_macs(meta, lambda m, t: padded_forward(m, t, multiple), tuple(x.shape))
@@ -145,13 +153,19 @@ def measure(
 ) -> Measurement:
     """Measure a built (and, for timing, trained or not: the cost is the same) model on a track."""
     model = model.to(device).eval()
-    side = track.rgb_patch
-    x = torch.rand(1, 3, side, side, device=device)
+    forward = bool(getattr(track, "forward", False))  # a forward track: RAW patches in (baselines.forward)
+    side = track.patch if forward else track.rgb_patch
+    x = torch.rand(1, 4 if forward else 3, side, side, device=device)
     warmup = warmup if warmup is not None else (10 if device.type == "cuda" else 1)
     repeats = repeats if repeats is not None else (50 if device.type == "cuda" else 3)
     reset_peaks(device)
-    used, frozen, defined, macs = static_profile(model, side, multiple)
-    times = _timed(lambda t: padded_forward(model, t, multiple), x, device, warmup, repeats)
+    used, frozen, defined, macs = static_profile(model, side, multiple, forward=forward)
+    if forward:
+        from baselines.forward import checked_forward
+
+        times = _timed(lambda t: checked_forward(model, t), x, device, warmup, repeats)
+    else:
+        times = _timed(lambda t: padded_forward(model, t, multiple), x, device, warmup, repeats)
     result = dict(
         method=method,
         track=track.name,
@@ -169,7 +183,7 @@ def measure(
         runtime_patch_spread_ms=max(times) - min(times),
         repeats=repeats,
     )
-    if full:
+    if full and not forward:  # a forward track has no full-resolution mode
         h, w = (2 * n for n in track.full_size)
         xf = torch.rand(1, 3, h, w, device=device)
         result["macs_full"] = count_macs(model, lambda m, t: tiled_forward(m, t, multiple), tuple(xf.shape))

@@ -50,12 +50,17 @@ class MethodCard(BaseModel):
     quirks: list[str] = Field(default_factory=list)
     recipe: TrainRecipe | None = None
     weights_of: str | None = Field(None, description="use the weights trained for this other method (a variant)")
+    direction: Literal["reverse", "forward"] = Field(
+        "reverse", description="the kind of track it serves: reverse (sRGB -> RAW) or forward (RAW -> sRGB)"
+    )
 
 
 @dataclass
 class Method:
     card: MethodCard
-    build: Callable[[TrackSpec], object]  # -> torch.nn.Module mapping N x 3 x H x W in [0,1] to N x 4 x H/2 x W/2
+    # -> torch.nn.Module mapping N x 3 x H x W in [0,1] to N x 4 x H/2 x W/2 (a forward method: the other way,
+    # N x 4 x h x w RAW / normaliser to N x 3 x 2h x 2w sRGB in [0, 1]; baselines.forward)
+    build: Callable[[TrackSpec], object]
     # model-based methods with fitted constants: fit(model, pairs, track) -> summary, instead of training
     fit: Callable[[object, list, TrackSpec], dict] | None = None
     # a method-specific training loss(model, x, y) in place of the recipe's L1/MSE on model(x)
@@ -96,3 +101,21 @@ def get(name: str) -> Method:
         return _REGISTRY[name]
     except KeyError:
         raise NotFound(f"no method named {name!r}; known: {', '.join(sorted(_REGISTRY))}") from None
+
+
+def for_track(name: str, track: TrackSpec) -> Method:
+    """A method that serves ``track``'s kind (Invalid naming both: a reverse method on a forward track ...)."""
+    from harness.errors import Invalid
+
+    method = get(name)
+    if method.card.direction != track.kind:
+        raise Invalid(
+            f"{name} is a {method.card.direction} method and track {track.name} is a {track.kind} track; "
+            f"its methods: {', '.join(n for n in names() if get(n).card.direction == track.kind) or 'none'}"
+        )
+    return method
+
+
+def names_for(track: TrackSpec) -> list[str]:
+    """The methods that serve ``track``'s kind, by name."""
+    return [n for n in names() if get(n).card.direction == track.kind]

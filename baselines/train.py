@@ -46,7 +46,10 @@ def seed_everything(seed: int) -> None:
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
-def _batch(pairs, size: int, batch: int, rng: np.random.Generator, device) -> tuple[torch.Tensor, torch.Tensor]:
+def _batch(
+    pairs, size: int, batch: int, rng: np.random.Generator, device, *, forward: bool = False
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """A batch of (input, target): sRGB / 255 -> RAW / 1024, or the other way on a forward track."""
     xs, ys = [], []
     for _ in range(batch):
         rgb, raw = random_crop(pairs[int(rng.integers(len(pairs)))], size, rng)
@@ -54,7 +57,7 @@ def _batch(pairs, size: int, batch: int, rng: np.random.Generator, device) -> tu
         ys.append(torch.from_numpy(raw.astype(np.float32)).permute(2, 0, 1))
     x = torch.stack(xs).to(device).float() / 255
     y = torch.stack(ys).to(device) / 1024  # the challenge's RAW scaling
-    return x, y
+    return (y, x) if forward else (x, y)
 
 
 def train(
@@ -88,7 +91,7 @@ def train(
     seed_everything(seed)
     if not track.train_splits:
         raise ValueError(f"track {track.name} has no train split")
-    pairs = [p for s in track.train_splits for p in train_pairs(challenge.split(track.name, s.name))]
+    pairs = [p for s in track.train_splits for p in train_pairs(challenge.split(track.name, s.name, track.kind))]
     model = method.build(track).to(device)
     meta = {
         "method": card.name,
@@ -145,7 +148,7 @@ def train(
         if recipe.schedule == "cosine" and lr_steps:
             for group in opt.param_groups:
                 group["lr"] = recipe.lr * 0.5 * (1 + math.cos(math.pi * min(step, lr_steps) / lr_steps))
-        x, y = _batch(pairs, size, recipe.batch, rng, device)
+        x, y = _batch(pairs, size, recipe.batch, rng, device, forward=track.forward)
         opt.zero_grad(set_to_none=True)
         loss = method.train_loss(model, x, y) if method.train_loss else loss_fn(model(x), y)
         loss.backward()

@@ -93,7 +93,7 @@ def train_method(
     on_progress: Callable | None = None,
 ) -> TrainResult:
     """Train (or fit) a method on the challenge's train split into ``out`` (no budget: its recipe)."""
-    method = registry.get(name)
+    method = registry.for_track(name, track)
     if method.card.weights_of:  # a variant (e.g. an ensemble) trains its base method's network
         method = registry.get(method.card.weights_of)
     return train(
@@ -117,7 +117,7 @@ def load_model(name: str, track: TrackSpec, weights: Path, *, explicit: bool, de
     ``explicit``: the caller named ``weights`` (load it even for a method that needs none).
     Returns (method, model, the weights' provenance).
     """
-    method = registry.get(name)
+    method = registry.for_track(name, track)
     model = method.build(track)
     provenance = from_metadata(None, None, fitted=False)
     if explicit or needs_weights(name):
@@ -156,10 +156,21 @@ def predict_split(
 
     Returns (mode used, measurement with the full-image runtime of this run where mode is full, timings).
     """
-    card = registry.get(name).card
+    card = registry.for_track(name, track).card
     if track.split(split) not in track.test_splits:  # an unknown split raises NotFound here
         raise ValueError(f"split {split!r} is not a test split")
-    files = layout.split(track.name, split)
+    files = layout.split(track.name, split, track.kind)
+    if track.forward:  # RAW in, sRGB PNG out (baselines.forward); patches only
+        from baselines.forward import run_forward_split
+
+        if mode not in (None, "patches"):
+            raise ValueError(f"{track.name} is a forward track: it is predicted in patches only")
+        measurement = measure(model, method=name, track=track, device=device, multiple=card.multiple)
+        return (
+            "patches",
+            measurement,
+            run_forward_split(model, track, files, preds, device=device, on_progress=on_progress),
+        )
     has_full = files.has_full
     mode = mode or ("full" if has_full and card.full_resolution else "patches")
     if mode == "full" and not has_full:

@@ -1,7 +1,7 @@
 """The predictions archive: one writer for every zip of predictions the harness makes.
 
 A team's folder sent by ``harness submit``, a baseline run and a submitted model's run all become
-the same archive: the folder's ``.npy`` files and its ``readme.txt`` (if any) at the top, in name
+the same archive: the folder's ``.npy`` files (``.png`` on a forward track) and its ``readme.txt`` (if any) at the top, in name
 order, with fixed dates and modes, so the same predictions always give the same bytes (and sha256).
 """
 
@@ -15,12 +15,17 @@ from typing import BinaryIO
 CHUNK = 1 << 20
 DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip can hold: no clock in the bytes
 README = "readme.txt"
+SUFFIXES = (".npy", ".png")  # RAW predictions of a reverse track, sRGB ones of a forward track
 
 
 def prediction_files(folder: Path) -> list[Path]:
-    """The files of ``folder`` that belong in its archive: ``.npy`` files and ``readme.txt``, by name."""
+    """The files of ``folder`` that belong in its archive: ``.npy`` and ``.png`` files and ``readme.txt``, by name."""
     return sorted(
-        (p for p in Path(folder).iterdir() if p.is_file() and (p.suffix.lower() == ".npy" or p.name.lower() == README)),
+        (
+            p
+            for p in Path(folder).iterdir()
+            if p.is_file() and (p.suffix.lower() in SUFFIXES or p.name.lower() == README)
+        ),
         key=lambda p: p.name,
     )
 

@@ -54,7 +54,7 @@ def team_create(
 
 
 def zip_predictions(path: Path) -> bytes:
-    """A zip of a prediction folder (its .npy files and readme.txt at the top), or the zip itself."""
+    """A zip of a prediction folder (its .npy files, .png on a forward track, and readme.txt at the top), or the zip itself."""
     if path.is_file():
         return path.read_bytes()
     buf = io.BytesIO()

@@ -90,7 +90,15 @@ class Submission(FactSheet, table=True):
     charged: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
 
 
-class Score(SQLModel, table=True):
+class LpipsFigures(SQLModel):
+    """A forward track's LPIPS (AlexNet, v0.1; lower is better, never ranked): the mean over images, or None
+    with the reason in ``lpips_note`` where the backbone was not supplied; both None on a reverse track."""
+
+    lpips: float | None = None
+    lpips_note: str | None = None
+
+
+class Score(LpipsFigures, table=True):
     """One scoring of one submission; re-scoring adds rows and marks the old ones not current."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -110,14 +118,16 @@ class Score(SQLModel, table=True):
 
 
 class ImageRegions(SQLModel):
-    """Region metrics of one image (harness.analysis.regions); None where the split has no RGB input
-    or the region is empty."""
+    """What is scored of one image beside PSNR and SSIM: its region metrics (harness.analysis.regions;
+    None where the split has no RGB input or the region is empty) and, on a forward track where the
+    backbone is supplied, its LPIPS."""
 
     oe_fraction: float | None = None
     psnr_oe: float | None = None
     ssim_oe: float | None = None
     psnr_rest: float | None = None
     ssim_rest: float | None = None
+    lpips: float | None = None
 
 
 class ImageScore(ImageRegions, table=True):

@@ -13,7 +13,7 @@ from baselines.reported import ReportedScore
 # what the client sends and reads: its models are the API's
 from harness_client.schemas import TeamCreate as TeamCreate
 from harness_client.schemas import TeamCreated as TeamCreated
-from leaderboard.models import FactSheet, ImageRegions, JobState, Status
+from leaderboard.models import FactSheet, ImageRegions, JobState, LpipsFigures, Status
 
 
 class TeamPublic(BaseModel):
@@ -23,7 +23,7 @@ class TeamPublic(BaseModel):
     created_at: datetime
 
 
-class SplitScore(BaseModel):
+class SplitScore(LpipsFigures):  # + a forward track's LPIPS
     psnr: float
     ssim: float
     n_images: int
@@ -131,7 +131,7 @@ def _steps(n: int | None) -> str:
     return "1 step" if n == 1 else f"{n} steps"
 
 
-class LeaderboardRow(FactSheet):
+class LeaderboardRow(FactSheet, LpipsFigures):
     rank: int | None  # baselines are shown among the teams but not ranked
     team: str
     kind: str = "team"

@@ -91,7 +91,8 @@ def trusted_networks(settings: Settings) -> tuple[Network, ...]:
 
 
 def check_service(settings: Settings) -> None:
-    """What the web service refuses to start with: a guessable organiser token, a proxy that is no address."""
+    """What the web service refuses to start with: a guessable organiser token, a proxy that is no address,
+    an LPIPS backbone that is not torchvision's AlexNet file (size, then sha256)."""
     token = settings.organiser_token
     if token is not None and len(token) < MIN_ORGANISER_TOKEN:
         raise UnfitSetting(
@@ -103,6 +104,13 @@ def check_service(settings: Settings) -> None:
     if settings.auth_failures_per_minute < 1:
         raise UnfitSetting("HARNESS_AUTH_FAILURES_PER_MINUTE", "bad_auth_failures", "must be at least 1")
     trusted_networks(settings)
+    if settings.lpips_backbone is not None:  # a forward track's LPIPS: the wrong file is named now, not at a score
+        from harness.metrics.lpips import BACKBONE_SHA256, BACKBONE_SIZE, LpipsError, verify_backbone
+
+        try:
+            verify_backbone(settings.lpips_backbone, BACKBONE_SIZE, BACKBONE_SHA256)
+        except LpipsError as exc:
+            raise UnfitSetting("HARNESS_LPIPS_BACKBONE", "bad_lpips_backbone", str(exc)) from None
 
 
 def env_names(field: str) -> tuple[str, ...]:

@@ -26,6 +26,7 @@ from harness.errors import StorageFault, storage_fault
 from harness.names import shown_name
 from harness.npyio import ErrorCode
 from harness.pairing import README_NAME, list_ground_truth, pair_files
+from harness.predictions import SUFFIXES
 from harness.problems import Problem
 from harness.readme import ReadmeInfo, parse_readme
 from harness.zipnames import MAX_NAME_BYTES, name_bytes, too_long_name, unsafe_member_name
@@ -98,7 +99,7 @@ def prediction_member(infos: list[zipfile.ZipInfo], image: str) -> zipfile.ZipIn
         if not i.is_dir()
         and not _ignored(PurePosixPath(i.filename).parts)
         and PurePosixPath(i.filename).stem == image
-        and PurePosixPath(i.filename).suffix.lower() == ".npy"
+        and PurePosixPath(i.filename).suffix.lower() in SUFFIXES
     ]
     return found[0] if len(found) == 1 else None
 
@@ -283,8 +284,13 @@ class _Overflow(Exception):
     pass
 
 
-def check_upload(zip_path: Path, gt_dir: Path, workdir: Path, limits: IntakeLimits | None = None) -> IntakeReport:
+def check_upload(
+    zip_path: Path, gt_dir: Path, workdir: Path, limits: IntakeLimits | None = None, *, suffix: str = ".npy"
+) -> IntakeReport:
     """Inspect and extract an upload into ``workdir``, and pair its files with ``gt_dir`` by name.
+
+    ``suffix`` is the file type of the ground truth and the predictions: ``.npy`` (packed RAW), or
+    ``.png`` on a forward track (the metric profile's ``suffix``).
 
     On success the predictions lie flat in ``workdir`` ready to be scored (which checks their
     contents: pass ``pred_label=report.label`` to ``score_directories``); on failure
@@ -303,9 +309,9 @@ def check_upload(zip_path: Path, gt_dir: Path, workdir: Path, limits: IntakeLimi
     if errors:
         shutil.rmtree(workdir, ignore_errors=True)
         return IntakeReport(ok=False, errors=errors)
-    gt, errors = list_ground_truth(Path(gt_dir))
+    gt, errors = list_ground_truth(Path(gt_dir), suffix)
     if gt:
-        _preds, _readme, errors = pair_files(workdir, gt)  # by name: no data is read here
+        _preds, _readme, errors = pair_files(workdir, gt, suffix)  # by name: no data is read here
     errors = [
         e.model_copy(update={"file": _inside(folder, Path(e.file).name)}) if Path(e.file).parent == workdir else e
         for e in errors
@@ -319,7 +325,7 @@ def check_upload(zip_path: Path, gt_dir: Path, workdir: Path, limits: IntakeLimi
         readme, warnings = parsed.info, parsed.warnings
     elif not readme_path.exists():
         warnings.append("no readme.txt in the upload (runtime, CPU/GPU and extra data are then unknown)")
-    n = sum(1 for p in workdir.iterdir() if p.suffix.lower() == ".npy")
+    n = sum(1 for p in workdir.iterdir() if p.suffix.lower() in SUFFIXES)
     if errors:
         shutil.rmtree(workdir, ignore_errors=True)
     return IntakeReport(ok=not errors, errors=errors, warnings=warnings, readme=readme, n_predictions=n, folder=folder)

@@ -297,3 +297,53 @@ def snapshot(files: list[Path]) -> dict[str, tuple]:
         st = p.stat()
         out[str(p)] = (hashlib.sha256(p.read_bytes()).hexdigest(), st.st_mtime_ns, stat.S_IMODE(st.st_mode), st.st_size)
     return out
+
+
+FORWARD_STEMS = ("0", "1", "2")
+
+
+def build_tiny_forward(root: Path, *, patch: int = 16, train: int = 3) -> Path:
+    """Track fwd (forward: RAW in, sRGB PNG out) of the simulated S7-like camera: test1 public and
+    test2 hidden, three smooth random scenes each, ``train`` pairs of 2 * patch to train on."""
+    from harness.rgbio import encode_png
+    from harness.sim.camera import render
+
+    rng = np.random.default_rng(5)
+    isp = IspConfig(black=0, white=1023, local_tone=0.2, tone=0.3, sharpen=0.3)
+    splits = [
+        SplitSpec(name="train", kind="train"),
+        SplitSpec(name="test1", models="none", limit_per_day=20, limit_total=50),
+        SplitSpec(name="test2", visibility="hidden", models="none"),
+    ]
+    track = TrackSpec(
+        name="fwd",
+        title="Forward",
+        camera="test",
+        kind="forward",
+        black=0,
+        white=1023,
+        patch=patch,
+        isp=isp,
+        splits=splits,
+    )
+    spec = ChallengeSpec(name="demo", title="Forward test challenge", tracks=[track])
+    layout = ChallengeLayout.under(root, "demo")
+
+    def scene(side: int) -> np.ndarray:
+        # blocks of grey-ish colour as the sensor sees them (red and blue below green, by the camera's gains)
+        coarse = rng.uniform(60, 800, (side // 4, side // 4, 1)) * rng.uniform(0.8, 1.2, (side // 4, side // 4, 4))
+        coarse *= np.array([1 / isp.wb_gains[0], 1.0, 1.0, 1 / isp.wb_gains[2]])
+        raw = np.kron(coarse, np.ones((4, 4, 1))) + rng.normal(0, 4, (side, side, 4))
+        return np.clip(np.round(raw), 0, 1023).astype(np.uint16)
+
+    for split, n, side in (("test1", 3, patch), ("test2", 3, patch), ("train", train, 2 * patch)):
+        where = layout.split("fwd", split, "forward")
+        where.raw.mkdir(parents=True, exist_ok=True)
+        for stem in FORWARD_STEMS[:n] if split != "train" else [str(i) for i in range(n)]:
+            raw = scene(side)
+            save(where.raw_of(stem), raw)
+            target = where.rgb_file(stem, ".png") if split == "train" else where.gt_of(stem)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(encode_png(render(raw, isp)))
+    save_challenge(spec, layout.root)
+    return root

@@ -130,12 +130,12 @@ def _gt_in_public(root: Path, spec: ChallengeSpec, label: Labeller) -> list[Prob
     public_files: list[Path] = []
     for track in spec.tracks:
         for split in track.splits:
-            where = layout.split(track.name, split.name)
+            where = layout.split(track.name, split.name, track.kind)
             role = f"track {track.name!r} split {split.name!r}"
             for sub, prefix in ((where, ""), (where.full, "full/")):
                 public.append(Folder(sub.rgb, f"{role} ({prefix}rgb)"))
                 public_files += sub.rgb_files()
-                if split.kind == "train":
+                if split.kind == "train" or track.forward:  # a forward track's inputs are its RAW
                     public.append(Folder(sub.raw, f"{role} ({prefix}raw)"))
                     public_files += sub.raw_files()
                 else:
@@ -151,6 +151,13 @@ def _validate(root: Path, spec: ChallengeSpec, report: CheckReport, workers: int
     tick = ticker(progress, "checking", None)
     layout = ChallengeLayout(root)
     for track in spec.tracks:
+        if track.forward:
+            # the pair checks read sRGB inputs and RAW targets: a forward track's files are held to the manifest
+            report.warnings.append(
+                f"{track.name}: a forward track's files are checked against {layout.manifest.name} only, not read"
+            )
+            report.warnings += _exposed(root, track)
+            continue
         scans = []
         for split in track.splits:
             where = layout.split(track.name, split.name)

@@ -11,6 +11,11 @@
 <root>/<track>/<split>/alignment.json        reference transforms of a test split (+ .sha256; never served)
 ```
 
+A forward track (RAW -> sRGB, ``TrackSpec.kind == "forward"``) turns a test split around: its
+inputs are the packed RAW under ``raw/<stem>.npy`` (and ``full/raw/``), its ground truth the sRGB
+PNG under ``gt/<stem>.png``; a training split keeps its ``rgb/`` + ``raw/`` pairs (the sRGB as PNG).
+A split's layout knows its track's kind (``kind``), so readers never ask.
+
 Readers and writers both go through these classes (``rgb_of`` finds an input whatever its
 suffix, ``rgb_path`` names where one is written), so nothing else spells a folder name.
 """
@@ -20,16 +25,31 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.challenge.spec import FILENAME
+from harness.challenge.spec import FILENAME, TrackKind
 
 RGB_SUFFIXES = (".jpg", ".jpeg", ".png")
 
 
 @dataclass(frozen=True)
 class SplitLayout:
-    """The folders of one split."""
+    """The folders of one split (of a track of ``kind``)."""
 
     root: Path
+    kind: TrackKind = "reverse"
+
+    @property
+    def forward(self) -> bool:
+        return self.kind == "forward"
+
+    @property
+    def gt_suffix(self) -> str:
+        """Suffix of the ground truth of a test split (and of a prediction): ``.npy``, ``.png`` when forward."""
+        return ".png" if self.forward else ".npy"
+
+    @property
+    def inputs(self) -> Path:
+        """The folder of a test split's inputs: ``rgb/``, or ``raw/`` on a forward track."""
+        return self.raw if self.forward else self.rgb
 
     @property
     def rgb(self) -> Path:
@@ -50,11 +70,11 @@ class SplitLayout:
 
     @property
     def full(self) -> SplitLayout:
-        return SplitLayout(self.root / "full")
+        return SplitLayout(self.root / "full", self.kind)
 
     @property
     def has_full(self) -> bool:
-        return self.full.rgb.is_dir()
+        return self.full.inputs.is_dir()
 
     def rgb_files(self) -> list[Path]:
         """The split's inputs, sorted by name."""
@@ -81,11 +101,18 @@ class SplitLayout:
         return self.rgb / f"{stem}{suffix.lower()}"
 
     def target_of(self, stem: str, kind: str) -> Path:
-        """The RAW of ``stem``: under ``raw/`` for a training split (``kind`` "train"), else ``gt/``."""
+        """The RAW of ``stem`` of a reverse track: under ``raw/`` for a training split (``kind`` "train"), else ``gt/``."""
         return self.raw_of(stem) if kind == "train" else self.gt_of(stem)
 
     def gt_of(self, stem: str) -> Path:
-        return self.gt / f"{stem}.npy"
+        return self.gt / f"{stem}{self.gt_suffix}"
+
+    def input_of(self, stem: str) -> Path | None:
+        """The input of one image of a test split (RGB, or RAW on a forward track), None when there is none."""
+        if self.forward:
+            p = self.raw_of(stem)
+            return p if p.is_file() else None
+        return self.rgb_of(stem)
 
     def raw_of(self, stem: str) -> Path:
         return self.raw / f"{stem}.npy"
@@ -95,7 +122,11 @@ class SplitLayout:
         return sorted(self.raw.glob("*.npy")) if self.raw.is_dir() else []
 
     def gt_files(self) -> list[Path]:
-        return sorted(self.gt.glob("*.npy")) if self.gt.is_dir() else []
+        return sorted(self.gt.glob(f"*{self.gt_suffix}")) if self.gt.is_dir() else []
+
+    def patch_inputs(self) -> list[Path]:
+        """A test split's patch inputs, sorted by name: ``rgb/``, or ``raw/`` on a forward track."""
+        return self.raw_files() if self.forward else self.rgb_files()
 
     def image_names(self) -> list[str]:
         """Names of the split's scored images (its ground truth), sorted."""
@@ -103,8 +134,9 @@ class SplitLayout:
 
     def input_files(self) -> list[Path]:
         """Every input a participant receives, never a ground-truth file: the patches under ``rgb/``
-        and, for a split that has them, the whole images under ``full/rgb/``."""
-        return self.rgb_files() + (self.full.rgb_files() if self.has_full else [])
+        (``raw/`` on a forward track) and, for a split that has them, the whole images under
+        ``full/rgb/`` (``full/raw/``)."""
+        return self.patch_inputs() + (self.full.patch_inputs() if self.has_full else [])
 
     def pair_files(self) -> list[Path]:
         """A training split's pairs: the inputs under ``rgb/`` and their RAW under ``raw/``."""
@@ -142,5 +174,6 @@ class ChallengeLayout:
     def frames(self) -> Path:
         return self.root / "frames.json"
 
-    def split(self, track: str, split: str) -> SplitLayout:
-        return SplitLayout(self.root / track / split)
+    def split(self, track: str, split: str, kind: TrackKind = "reverse") -> SplitLayout:
+        """The folders of a split of ``track``; pass the track's ``kind`` (``TrackSpec.kind``) for a forward one."""
+        return SplitLayout(self.root / track / split, kind)

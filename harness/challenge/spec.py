@@ -19,6 +19,12 @@ from harness.errors import NotFound
 
 FILENAME = "challenge.toml"
 
+# what a track asks for: "reverse" (the challenge's own task: sRGB in, packed RAW .npy out, profile of
+# the challenge) or "forward" (this harness's extension: packed RAW .npy in, 8-bit sRGB PNG out, profile
+# "srgb"); harness.challenge.layout names the files of each
+TrackKind = Literal["reverse", "forward"]
+FORWARD_PROFILE = "srgb"
+
 
 class SplitSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -64,6 +70,7 @@ class TrackSpec(BaseModel):
     name: str
     title: str
     camera: str
+    kind: TrackKind = "reverse"
     bayer: Literal["RGGB"] = "RGGB"  # layout of the packed ground truth
     normaliser: float = 1024.0
     black: float
@@ -77,6 +84,20 @@ class TrackSpec(BaseModel):
     @property
     def rgb_patch(self) -> int:
         return 2 * self.patch
+
+    @property
+    def forward(self) -> bool:
+        return self.kind == "forward"
+
+    @property
+    def prediction_suffix(self) -> str:
+        """The suffix of a prediction (and of a test split's ground truth): ``.npy`` or ``.png``."""
+        return ".png" if self.forward else ".npy"
+
+    @property
+    def prediction_shape(self) -> tuple[int, int, int]:
+        """Shape of one patch's prediction: packed RAW ``(p, p, 4)``, or sRGB ``(2p, 2p, 3)`` on a forward track."""
+        return (self.rgb_patch, self.rgb_patch, 3) if self.forward else (self.patch, self.patch, 4)
 
     @property
     def full_size(self) -> tuple[int, int]:
@@ -107,6 +128,17 @@ class TrackSpec(BaseModel):
             )
         if self.isp is not None and (self.isp.black != self.black or self.isp.white != self.white):
             raise ValueError(f"track {self.name}: the ISP's black/white levels must equal the track's")
+        if self.forward:
+            if self.misalignment is not None:
+                raise ValueError(
+                    f"track {self.name}: a forward track's ground truth is rendered from its input, so it has no misalignment"
+                )
+            taking = [s.name for s in self.test_splits if s.models != "none"]
+            if taking:
+                raise ValueError(
+                    f'track {self.name}: a forward track takes predictions only (models = "none"), '
+                    f"since the ONNX model contract is sRGB -> RAW; split(s) {', '.join(taking)} ask for models"
+                )
         return self
 
 
@@ -122,6 +154,10 @@ class ChallengeSpec(BaseModel):
     # reported results, shown apart on the leaderboard as "reported, not re-run"
     reference: str | None = None
     tracks: list[TrackSpec]
+
+    def profile_of(self, track: str) -> str:
+        """The metric profile a track's submissions are scored with: ``srgb`` on a forward track."""
+        return FORWARD_PROFILE if self.track(track).forward else self.profile
 
     def track(self, name: str) -> TrackSpec:
         for t in self.tracks:

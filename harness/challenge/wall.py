@@ -19,8 +19,8 @@ def patch_inputs(track: TrackSpec, files: SplitLayout) -> int:
     """Patch-sized inputs a model run predicts: the full images' grid patches, or the split's patches."""
     if files.has_full:
         rows, cols = track.grid
-        return len(files.full.rgb_files()) * rows * cols
-    return len(files.rgb_files())
+        return len(files.full.patch_inputs()) * rows * cols
+    return len(files.patch_inputs())
 
 
 def model_wall_s(track: TrackSpec, split: SplitSpec, files: SplitLayout, cap_s: float) -> float:

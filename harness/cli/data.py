@@ -84,29 +84,37 @@ def predict_naive(
     challenge: Annotated[
         Path,
         typer.Argument(
-            help="Challenge folder (holding challenge.toml), or a split folder (holding rgb/), e.g. a download."
+            help="Challenge folder (holding challenge.toml), or a split folder (holding rgb/, or raw/ of a "
+            "forward track), e.g. a download."
         ),
     ],
     track: Annotated[str, typer.Option(help="Track name.")] = "s7",
     split: Annotated[str, typer.Option(help="Split name.")] = "test1",
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the <stem>.npy predictions.")] = Path("preds"),
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for the <stem>.npy (forward track: <stem>.png) predictions.")
+    ] = Path("preds"),
     black: Annotated[
         float | None, typer.Option(help="Black level (a split folder only; the Data page says it).")
     ] = None,
     white: Annotated[float | None, typer.Option(help="White level (a split folder only).")] = None,
 ) -> None:
-    """Predict a split with the trivial predictor (inverse gamma + mosaic): a floor to beat."""
+    """Predict a split with the trivial predictor (inverse gamma + mosaic): a floor to beat. On a forward
+    track (RAW inputs) the classical pipeline instead: black level, grey-world white balance, demosaic,
+    colour matrix, sRGB gamma."""
     from harness.challenge import ChallengeLayout, SplitLayout, TrackSpec, load_challenge
     from harness.challenge.spec import FILENAME
     from harness.errors import HarnessError
-    from harness.sim.naive import predict_split
+    from harness.sim import classical, naive
 
-    if not (challenge / FILENAME).is_file() and (challenge / "rgb").is_dir():
+    split_folder = (challenge / "rgb").is_dir() or (challenge / "raw").is_dir()
+    if not (challenge / FILENAME).is_file() and split_folder:
         if black is None or white is None:
             typer.echo("Error: a split folder needs --black and --white (the track's levels)", err=True)
             raise typer.Exit(2)
-        spec = TrackSpec(name=track, title=track, camera="", black=black, white=white, patch=1, splits=[])
-        where = SplitLayout(challenge)
+        # a test split's download of a forward track holds its RAW inputs alone
+        kind = "forward" if not (challenge / "rgb").is_dir() else "reverse"
+        spec = TrackSpec(name=track, title=track, camera="", kind=kind, black=black, white=white, patch=1, splits=[])
+        where = SplitLayout(challenge, kind)
     else:
         try:
             spec = load_challenge(challenge).track(track)
@@ -114,8 +122,8 @@ def predict_naive(
         except (OSError, KeyError, HarnessError) as exc:
             typer.echo(f"Error: {exc}", err=True)
             raise typer.Exit(2) from None
-        where = ChallengeLayout(challenge).split(track, split)
-    n = predict_split(where, spec, out)
+        where = ChallengeLayout(challenge).split(track, split, spec.kind)
+    n = (classical if spec.forward else naive).predict_split(where, spec, out)
     typer.echo(f"wrote {n} predictions to {out}")
 
 

@@ -142,13 +142,14 @@ def write_example_bundle(out: Path, *, seed: int = 0, scale: float = 0.5, raw_ro
         log = json.loads(ChallengeLayout(root).frames.read_text())
         layout = ChallengeLayout(root)
         for track in spec.tracks:
-            # the demo logs each track's test2, test1 and train entries in turn: cut this track's block
+            if track.forward:  # a bundle has AIM 2022's layout: reverse tracks only
+                continue
             counts = {
                 "test2": len(layout.split(track.name, "test2").full.gt_files()),
                 "test1": len(layout.split(track.name, "test1").gt_files()),
                 "train": len(layout.split(track.name, "train").raw_files()),
             }
-            block, log = log[: sum(counts.values())], log[sum(counts.values()) :]
+            block = [e for e in log if e["track"] == track.name]
             data, organiser = out / f"data-{track.name}", out / "organiser"
             train = layout.split(track.name, "train")
             for stem, name in _aim_names(block, "train", counts["train"]).items():

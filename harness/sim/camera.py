@@ -13,7 +13,7 @@ import numpy as np
 from harness.challenge.isp import IspConfig
 from harness.raw import srgb_gamma, tone_curve, unpack
 
-__all__ = ["IspConfig", "demosaic_mhc", "render", "render_linear"]
+__all__ = ["MHC_KERNELS", "IspConfig", "demosaic_mhc", "render", "render_linear"]
 
 
 # Malvar-He-Cutler (2004) 5x5 demosaic kernels, all divided by 8
@@ -21,6 +21,8 @@ _G_AT_RB = np.array([[0, 0, -1, 0, 0], [0, 0, 2, 0, 0], [-1, 2, 4, 2, -1], [0, 0
 _ROW = np.array([[0, 0, 0.5, 0, 0], [0, -1, 0, -1, 0], [-1, 4, 5, 4, -1], [0, -1, 0, -1, 0], [0, 0, 0.5, 0, 0]]) / 8
 _COL = _ROW.T
 _DIAG = np.array([[0, 0, -1.5, 0, 0], [0, 2, 0, 2, 0], [-1.5, 0, 6, 0, -1.5], [0, 2, 0, 2, 0], [0, 0, -1.5, 0, 0]]) / 8
+# the four kernels in order: green at R/B sites, row, column and diagonal neighbours (baselines' torch demosaic)
+MHC_KERNELS = (_G_AT_RB, _ROW, _COL, _DIAG)
 
 
 def _ndimage():
@@ -69,7 +71,9 @@ def _local_tone(rgb: np.ndarray, strength: float) -> np.ndarray:
     # the base layer is very smooth: compute it at 1/8 resolution, then bring it back up
     small = np.log(y)[::8, ::8]
     base_small = _ndimage().gaussian_filter(small, sigma=max(small.shape) / 32, mode="nearest")
-    base = _ndimage().zoom(base_small, (y.shape[0] / small.shape[0], y.shape[1] / small.shape[1]), order=1, mode="nearest")
+    base = _ndimage().zoom(
+        base_small, (y.shape[0] / small.shape[0], y.shape[1] / small.shape[1]), order=1, mode="nearest"
+    )
     base = base[: y.shape[0], : y.shape[1]]
     gain = np.exp(-strength * (base - np.log(0.18)))
     return rgb * gain[..., None]
@@ -94,4 +98,3 @@ def render_linear(packed: np.ndarray, cfg: IspConfig) -> np.ndarray:
 def render(packed: np.ndarray, cfg: IspConfig) -> np.ndarray:
     """RAW -> 8-bit sRGB ``(2h, 2w, 3)``."""
     return np.round(render_linear(packed, cfg) * 255).astype(np.uint8)
-

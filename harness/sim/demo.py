@@ -4,7 +4,9 @@ Ground-truth RAW comes from real sensor captures (``harness.sim.sources``: the c
 the package, or ``HARNESS_RAW_CAPTURES_DIR``) and from scikit-image's bundled photographs unprocessed to RAW
 (``harness.sim.unprocess``). Each track renders RAW to sRGB JPEG with its own simulated camera
 (``harness.sim.camera``); the ``p20`` track also displaces the RGB slightly (crop/zoom), as the
-real P20 pairs are. Same seed, same bytes: every file's sha256 goes into ``MANIFEST.sha256``
+real P20 pairs are. The ``fwd`` track turns the task around (RAW -> sRGB, this harness's own
+extension, not part of AIM 2022): the S7's camera renders its ground truth, 8-bit PNG, from the RAW
+it gives as input, on small patches so that it adds little to the build. Same seed, same bytes: every file's sha256 goes into ``MANIFEST.sha256``
 and every patch's provenance into ``frames.json``.
 
 This module assembles the challenge (its spec, the split plan, the manifest); ``frames`` loads the
@@ -32,6 +34,9 @@ from harness.sim.sources import DEFAULT_ROOT
 NAME = "demo"
 OPENS = datetime(2026, 1, 1, tzinfo=UTC)
 CLOSES = datetime(2027, 1, 1, tzinfo=UTC)
+FORWARD_PATCH = 64  # packed side of the forward track's patches (its sRGB: 128 x 128)
+FORWARD_PER_FRAME = 4
+FRAMES_OF = {"fwd": "s7"}  # the forward track shows the S7's camera: its frames, loaded once
 
 
 AIM_GRID = (6, 8)  # the challenge's full-resolution images: 6 x 8 patches
@@ -95,13 +100,29 @@ def demo_spec(seed: int = 0, scale: float = 1.0) -> ChallengeSpec:
         ),
         splits=splits("ssim"),
     )
+    fwd_splits = [
+        SplitSpec(name="train", kind="train"),
+        SplitSpec(name="test1", primary_metric="psnr", opens=OPENS, closes=CLOSES, models="none"),
+        SplitSpec(name="test2", primary_metric="psnr", visibility="hidden", opens=OPENS, closes=CLOSES, models="none"),
+    ]
+    fwd = TrackSpec(
+        name="fwd",
+        title="Forward track: RAW to sRGB (simulated S7, harness extension)",
+        camera=s7.camera,
+        kind="forward",
+        black=s7.black,
+        white=s7.white,
+        patch=FORWARD_PATCH,
+        isp=s7.isp,
+        splits=fwd_splits,
+    )
     return ChallengeSpec(
         name=NAME,
         title="Reversed ISP demo challenge",
         seed=seed,
         scale=scale,
         reference="aim2022",  # the demo's tracks mirror AIM 2022's: its report's table is shown beside them
-        tracks=[s7, p20],
+        tracks=[s7, p20, fwd],
     )
 
 
@@ -118,6 +139,10 @@ class DemoPlan:
             n_test1_frames=max(2, math.ceil(5 * scale)),
             per_frame=max(1, math.ceil(2 * scale)),
         )
+
+    def per_frame_of(self, track: TrackSpec) -> int:
+        """Patches cut from each frame: a forward track's are small, so it takes four times as many."""
+        return FORWARD_PER_FRAME * self.per_frame if track.forward else self.per_frame
 
 
 def build_demo(
@@ -147,10 +172,17 @@ def build_demo(
     plan = DemoPlan.for_scale(scale)
     log: list[dict] = []
     streams = np.random.SeedSequence(seed).spawn(len(spec.tracks))
-    frames_by_track = {t.name: load_frames(t, raw_root) for t in spec.tracks}
+    frames_by_track = {t.name: load_frames(t, raw_root) for t in spec.tracks if t.name not in FRAMES_OF}
+    for name, source in FRAMES_OF.items():
+        frames_by_track[name] = frames_by_track[source]
     n_frames = len(next(iter(frames_by_track.values())))
     n_test1 = min(plan.n_test1_frames, max(1, n_frames - plan.n_test2 - 1))
-    total = len(spec.tracks) * (plan.n_test2 + plan.per_frame * (n_frames - plan.n_test2))
+    total = sum(
+        plan.n_test2 * plan.per_frame_of(t) + plan.per_frame_of(t) * (n_frames - plan.n_test2)
+        if t.forward
+        else plan.n_test2 + plan.per_frame * (n_frames - plan.n_test2)
+        for t in spec.tracks
+    )
     done = 0
 
     def tick() -> None:
@@ -167,9 +199,13 @@ def build_demo(
         by_size = sorted(order, key=lambda i: -frames[i].linear.shape[0] * frames[i].linear.shape[1])
         test2 = [frames[i] for i in by_size[: plan.n_test2]]
         rest = [frames[i] for i in order if frames[i] not in test2]
-        full_split(track, test2, rng, out, log, tick)
-        patch_split(track, "test1", rest[:n_test1], plan.per_frame, rng, out, log, tick)
-        patch_split(track, "train", rest[n_test1:], plan.per_frame, rng, out, log, tick)
+        per_frame = plan.per_frame_of(track)
+        if track.forward:  # hidden patches (no full-resolution images): RAW in, sRGB PNG ground truth
+            patch_split(track, "test2", test2, per_frame, rng, out, log, tick)
+        else:
+            full_split(track, test2, rng, out, log, tick)
+        patch_split(track, "test1", rest[:n_test1], per_frame, rng, out, log, tick)
+        patch_split(track, "train", rest[n_test1:], per_frame, rng, out, log, tick)
     if on_progress:
         on_progress(total, total)
     if align:

@@ -14,7 +14,7 @@ import numpy as np
 from scipy.ndimage import affine_transform, zoom
 
 from harness.challenge import ChallengeLayout, TrackSpec
-from harness.rgbio import encode_jpeg
+from harness.rgbio import encode_jpeg, encode_png
 from harness.sim.camera import IspConfig, render
 from harness.sim.frames import MARGIN, Frame
 from harness.sim.unprocess import sensor_quantise
@@ -77,8 +77,8 @@ def patch_split(
     track: TrackSpec, split: str, frames: list[Frame], per_frame: int, rng, out: Writer, log: list, tick
 ) -> None:
     p, m = track.patch, MARGIN
-    where = out.layout.split(track.name, split)
-    target_of = where.raw_of if track.split(split).kind == "train" else where.gt_of
+    where = out.layout.split(track.name, split, track.kind)
+    train = track.split(split).kind == "train"
     counter = 0
     for frame in frames:
         h, w = frame.linear.shape[:2]
@@ -93,6 +93,7 @@ def patch_split(
             region = frame.linear[r0 : min(h, r + p + m), c0 : min(w, c + p + m)]
             raw = sensor_quantise(region, track.black, track.white, rng, exposure=exposure, **_noise(frame))
             info = {
+                "track": track.name,
                 "split": split,
                 "stem": str(counter),
                 "source": frame.name,
@@ -104,12 +105,25 @@ def patch_split(
             dr, dc = r - r0, c - c0
             raw_patch = raw[dr : dr + p, dc : dc + p]
             rgb_patch = rgb[2 * dr : 2 * dr + 2 * p, 2 * dc : 2 * dc + 2 * p]
-            out.npy(target_of(str(counter)), raw_patch)
-            out.bytes(where.rgb_path(str(counter)), encode_jpeg(rgb_patch, cfg.jpeg_quality))
+            _write_patch(where, str(counter), raw_patch, rgb_patch, track, train, cfg.jpeg_quality, out)
             info["clipped_fraction"] = float(np.mean(raw_patch >= track.white))
             log.append(info)
             counter += 1
             tick()
+
+
+def _write_patch(
+    where, stem: str, raw: np.ndarray, rgb: np.ndarray, track: TrackSpec, train: bool, quality: int, out: Writer
+) -> None:
+    """One pair where the layout puts it: a reverse track's RAW is the target (``raw/`` or ``gt/``) and
+    its RGB a JPEG input; a forward track's RAW is the input (``raw/``) and its sRGB the PNG target
+    (``rgb/`` of a training split, ``gt/`` of a test split), exactly as the camera rendered it."""
+    if not track.forward:
+        out.npy(where.raw_of(stem) if train else where.gt_of(stem), raw)
+        out.bytes(where.rgb_path(stem), encode_jpeg(rgb, quality))
+        return
+    out.npy(where.raw_of(stem), raw)
+    out.bytes(where.rgb_file(stem, ".png") if train else where.gt_of(stem), encode_png(rgb))
 
 
 def _fit(linear: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -136,6 +150,7 @@ def full_split(track: TrackSpec, frames: list[Frame], rng, out: Writer, log: lis
         cfg, exposure = _cfg_for(track, frame, rng)
         raw = sensor_quantise(lin, track.black, track.white, rng, exposure=exposure, **_noise(frame))
         info = {
+            "track": track.name,
             "split": split,
             "image": str(i),
             "source": frame.name,

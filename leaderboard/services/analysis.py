@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from harness.analysis.compare import comparison_png
 from harness.analysis.plots import Point, distribution_plot, efficiency_plot, plottable
-from harness.errors import Forbidden, NotFound, Unreadable
+from harness.errors import Forbidden, Invalid, NotFound, Unreadable
 from harness.names import shown_name
 from harness.npyio import NpyError, read_raw
 from harness.rgbio import read_rgb
@@ -142,6 +142,11 @@ class Analysis:
         the split has closed (Forbidden before)."""
         name, rows = self.entries(session, track, split, organiser)
         files = self.challenge.files(track, name)
+        if files.forward:
+            raise Invalid(
+                f"track {track} is a forward track (sRGB predictions): visual comparisons render RAW and are "
+                "not made for it; its plots and per-image scores are"
+            )
         if image not in set(files.image_names()):  # a name from the split's list, never a path built from input
             raise NotFound(f"no image {shown_name(image)!r} in {track}/{name}")
         closes = self.challenge.split(track, name).closes

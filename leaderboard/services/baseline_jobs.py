@@ -29,8 +29,9 @@ class BaselineJobs:
     def queue_run(self, session: Session, request: BaselineJobRequest) -> Job:
         """Queue a run of a known method on a test split (training first, if asked); committed and sent.
 
-        An unknown method, track or split is refused (NotFound) before anything is written."""
-        registry.get(request.method)
+        An unknown method, track or split is refused (NotFound), and so is a method of the other kind of
+        track (Invalid: a reverse method on a forward track), before anything is written."""
+        registry.for_track(request.method, self.challenge.track(request.track))  # a method of the track's kind
         self.challenge.test_split(request.track, request.split)
         payload = request.model_dump(exclude_none=True)
         if request.train:

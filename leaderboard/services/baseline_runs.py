@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session, select
 
 from baselines.provenance import Provenance
+from harness.metrics import get_profile
 from harness.scoring import score_directories
 from leaderboard.models import Run, Score, Status, Submission
 from leaderboard.services.challenge import Challenge
@@ -139,7 +140,12 @@ class BaselineRuns:
                 preds_dir=str(out_dir) if out_dir else None,
             )
             if not record:
-                report = score_directories(preds, self.challenge.files(track, split).gt, workers=self.settings.workers)
+                report = score_directories(
+                    preds,
+                    self.challenge.files(track, split).gt,
+                    profile=get_profile(self.challenge.profile(track)),
+                    workers=self.settings.workers,
+                )
                 result.status = "scored" if report.ok else "failed"
                 result.psnr, result.ssim, result.n_images = report.psnr, report.ssim, report.n_images
                 return result

@@ -43,4 +43,9 @@ class Challenge:
         return tests[0].name
 
     def files(self, track: str, split: str) -> SplitLayout:
-        return self.layout.split(track, split)
+        """The folders of a split, laid out for its track's kind (a forward track's inputs are RAW)."""
+        return self.layout.split(track, split, self.spec.track(track).kind)
+
+    def profile(self, track: str) -> str:
+        """The metric profile of a track's scores (``srgb`` on a forward track)."""
+        return self.spec.profile_of(track)

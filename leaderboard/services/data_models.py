@@ -36,8 +36,12 @@ class SplitData(BaseModel):
 class SubmissionFormat(BaseModel):
     archive: str = "one .zip: the predictions and readme.txt at its top (or inside one folder)"
     prediction: str = "<stem>.npy for every input <stem>.jpg of the split: names are the input stems"
+    file_format: str = Field("npy", description="npy (numpy.save, no pickles) or PNG (8-bit RGB, a forward track)")
     dtype: str = "uint16"
-    shape: list[int] = Field(description="(h, w, 4): half the RGB input's height and width, 4 packed channels.")
+    shape: list[int] = Field(
+        description="(h, w, 4): half the RGB input's height and width, 4 packed channels; on a forward "
+        "track (2h, 2w, 3): twice the RAW input's"
+    )
     channels: list[str] = ["R", "Gr", "Gb", "B"]
     bayer: str = "RGGB (R at (0,0), Gr (0,1), Gb (1,0), B (1,1) of each 2x2 cell)"
     min_value: int = 0
@@ -51,6 +55,7 @@ class SubmissionFormat(BaseModel):
 class TrackData(BaseModel):
     challenge: str
     track: str
+    kind: str = Field("reverse", description="reverse (sRGB in, RAW out) or forward (RAW in, sRGB PNG out)")
     title: str
     camera: str
     black: float

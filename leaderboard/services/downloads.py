@@ -3,7 +3,9 @@
 - a training split: its pairs, ``rgb/`` + ``raw/`` (kind ``train``);
 - a test split: its inputs, the ``rgb/`` patches and, where the split has them, the whole images
   under ``full/rgb/`` (kind ``inputs``), and a ``sample`` submission: the trivial predictor's
-  output (``harness/sim/naive.py``) for every input, with a filled AIM ``readme.txt``.
+  output (``harness/sim/naive.py``) for every input, with a filled AIM ``readme.txt``. On a forward
+  track the inputs are the RAW under ``raw/`` and the sample holds the classical pipeline's sRGB
+  PNGs (``harness/sim/classical.py``).
 
 Never a ground-truth byte: members come from the layout's input and pair lists only, and a file
 that resolves into a ground-truth folder (a symbolic link, say) is left out. Member names are
@@ -69,7 +71,7 @@ class Scan:
 def _folder_state(files: SplitLayout, manifest: Path) -> tuple:
     """Inode and mtime of the split's folders and the manifest: a file added, removed or renamed changes it."""
     out = []
-    for p in (files.root, files.rgb, files.raw, files.full.root, files.full.rgb, manifest):
+    for p in (files.root, files.rgb, files.raw, files.full.root, files.full.inputs, manifest):
         try:
             st = p.stat()
             out.append((st.st_ino, st.st_mtime_ns))
@@ -129,7 +131,7 @@ class Downloads:
             return self._public(files, files.pair_files())
         if kind == "inputs":
             return self._public(files, files.input_files())
-        return self._public(files, files.rgb_files())  # sample: one prediction per input patch
+        return self._public(files, files.patch_inputs())  # sample: one prediction per input patch
 
     def _scan(self, track: TrackSpec, split: str, kind: str) -> Scan:
         """What the archive would hold now, and its key; listed again when a folder of the split (or the
@@ -149,7 +151,7 @@ class Downloads:
                 continue
         parts = [FORMAT, kind]
         if kind == "sample":
-            parts += [__version__, str(track.black), str(track.white), str(track.normaliser)]
+            parts += [__version__, track.kind, str(track.black), str(track.white), str(track.normaliser)]
         key = fingerprint(parts, [(name, st) for name, _, st in entries])
         scan = Scan([(name, path, st.st_size) for name, path, st in entries], key, state, at)
         self._scans[job] = scan
@@ -190,10 +192,11 @@ class Downloads:
             if not self.listed(s, now):
                 continue
             state = state_of(s, now)
-            rgb = self.challenge.files(track, s.name).rgb
+            files = self.challenge.files(track, s.name)
+            patches = files.rgb if s.kind == "train" else files.inputs
             scanned = self._scan(spec, s.name, "train" if s.kind == "train" else "inputs").files
-            inputs = [size for _, path, size in scanned if path.parent == rgb]
-            full = [size for _, path, size in scanned if path.parent != rgb] if s.kind == "test" else []
+            inputs = [size for _, path, size in scanned if path.parent == patches]
+            full = [size for _, path, size in scanned if path.parent != patches] if s.kind == "test" else []
             entries = [self._entry(spec, s.name, kind) for kind in kinds_of(s)] if self._gives(s, now) else []
             splits.append(
                 SplitData(
@@ -213,6 +216,7 @@ class Downloads:
         return TrackData(
             challenge=self.challenge.layout.root.name,
             track=spec.name,
+            kind=spec.kind,
             title=spec.title,
             camera=spec.camera,
             black=spec.black,
@@ -245,6 +249,20 @@ class Downloads:
     @staticmethod
     def submission_format(spec: TrackSpec) -> SubmissionFormat:
         example = readme_text(0.25, cpu=False, extra_data=False, description="what your method does")
+        if spec.forward:
+            return SubmissionFormat(
+                prediction="<stem>.png for every input <stem>.npy of the split: names are the input stems",
+                file_format="PNG",
+                dtype="uint8",
+                shape=list(spec.prediction_shape),
+                channels=["R", "G", "B"],
+                bayer="",
+                max_value=255,
+                black=spec.black,
+                white=spec.white,
+                readme_keys=list(README_KEYS),
+                readme_example=example,
+            )
         return SubmissionFormat(
             shape=[spec.patch, spec.patch, 4],
             max_value=int(spec.normaliser),

@@ -64,6 +64,8 @@ class Ranking:
                 Score.ssim,
                 Score.n_images,
                 Score.aligned,  # shown beside the row as a diagnostic; never in the order
+                Score.lpips,  # a forward track's perceptual distance: shown, never in the order
+                Score.lpips_note,
                 Submission.id.label("sub_id"),
                 Score.id.label("score_id"),
                 Submission.created_at,
@@ -132,6 +134,8 @@ class Ranking:
                     model=models.get(r.sub_id),
                     aligned_psnr_diagnostic=(r.aligned or {}).get("psnr"),
                     aligned_ssim_diagnostic=(r.aligned or {}).get("ssim"),
+                    lpips=r.lpips,
+                    lpips_note=r.lpips_note,
                     **facts_of(r),
                 )
             )
@@ -142,9 +146,7 @@ class Ranking:
         """What the harness measured for the rows that are model submissions it re-ran."""
         if not submission_ids:
             return {}
-        runs = session.exec(
-            select(Run).where(col(Run.submission_id).in_(submission_ids), Run.kind == "model")
-        ).all()
+        runs = session.exec(select(Run).where(col(Run.submission_id).in_(submission_ids), Run.kind == "model")).all()
         return {run.submission_id: ModelFigures.model_validate(run, from_attributes=True) for run in runs}
 
     def _region_means(self, session: Session, score_ids: list[int]) -> dict[int, RegionMeans]:

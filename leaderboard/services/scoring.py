@@ -34,6 +34,7 @@ from submissions.store import UploadStore, owner_gone, owner_tag
 
 if TYPE_CHECKING:
     from harness.alignment.manifest import AlignPlan
+    from harness.metrics.lpips import LpipsScorer
 
 ENDED = (Status.SCORED, Status.FAILED)
 log = logging.getLogger(__name__)
@@ -49,6 +50,16 @@ class Scoring:
         # scratch folders of running jobs, in the data dir (never the system temp directory), named
         # after their process so that a sweep removes exactly those whose process is gone
         self.work_root = settings.data_dir / "work"
+        self.lpips: LpipsScorer | None = None  # built at the first forward-track score (lpips_scorer)
+
+    def lpips_scorer(self) -> LpipsScorer:
+        """LPIPS of the srgb profile, from ``HARNESS_LPIPS_BACKBONE`` (built once: the network loads at its
+        first image; unavailable, with its reason, when the setting is unset)."""
+        if self.lpips is None:
+            from harness.metrics.lpips import LpipsScorer
+
+            self.lpips = LpipsScorer(self.settings.lpips_backbone)
+        return self.lpips
 
     def fail(self, submission_id: int, message: str) -> None:
         """A submission whose job gave up: failed, with the reason shown to its team.
@@ -156,8 +167,13 @@ class Scoring:
             self._advance(session, sub_id, Status.FAILED, **stored_problems([err]))
             return self._ended(session, sub_id)
         files = self.challenge.files(track, split)
+        profile = get_profile(self.challenge.profile(track))
         report = check_upload(
-            upload, files.gt, work / "preds", IntakeLimits(max_upload_bytes=self.settings.max_upload_bytes)
+            upload,
+            files.gt,
+            work / "preds",
+            IntakeLimits(max_upload_bytes=self.settings.max_upload_bytes),
+            suffix=profile.suffix,
         )
         fields = {
             "warnings": stored_warnings(report.warnings),
@@ -168,17 +184,18 @@ class Scoring:
             return self._ended(session, sub_id)
         if not self._advance(session, sub_id, Status.SCORING, **fields):
             return self._ended(session, sub_id)
-        profile = get_profile(self.challenge.spec.profile)
-        align = self._alignment(files)
+        # a forward track (sRGB PNG predictions) has neither region metrics (they are RAW's) nor alignment
+        align = None if files.forward else self._alignment(files)
         # one pass: each file's header checked, read once, scored, region metrics from the same arrays
         result = score_directories(
             work / "preds",
             files.gt,
             profile=profile,
             workers=self.settings.workers,
-            regions=files.rgb_of,
+            regions=None if files.forward else files.rgb_of,
             pred_label=report.label,
             align=align,
+            lpips=self.lpips_scorer() if profile.lpips else None,
         )
         if not result.ok or result.psnr is None or math.isnan(result.psnr) or math.isnan(result.ssim):
             self._advance(session, sub_id, Status.FAILED, **stored_problems(result.errors))
@@ -197,6 +214,8 @@ class Scoring:
             harness_version=__version__,
             gt_manifest_sha256=self.splits.gt_manifest(track, split),
             aligned=_aligned_summary(result),
+            lpips=result.lpips,
+            lpips_note=result.lpips_note,
         )
         session.add(score)
         session.flush()
@@ -207,6 +226,7 @@ class Scoring:
                 psnr=i.psnr,
                 ssim=i.ssim,
                 aligned=_aligned_image(i),
+                lpips=i.lpips,
                 **(i.regions.model_dump() if i.regions else {}),
             )
             for i in result.images

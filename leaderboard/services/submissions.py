@@ -222,6 +222,8 @@ class Submissions:
                     aligned_n_images=a.get("n_images"),
                     aligned_excluded=a.get("excluded") or [],
                     aligned_crop=a.get("crop"),
+                    lpips=score.lpips,
+                    lpips_note=score.lpips_note,
                 )
         return SubmissionPublic(
             id=sub.id,

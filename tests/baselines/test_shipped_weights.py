@@ -16,7 +16,12 @@ from baselines.weights import check_safetensors
 from baselines.workflow import SHIPPED
 from harness.hashing import file_sha256
 
-SHIPPED_FILES = {"mbispld": ("s7", "p20"), "unet": ("s7",), "zeronoise": ("s7", "p20")}  # what beat its demo targets
+SHIPPED_FILES = {
+    "fwdnet": ("fwd",),
+    "mbispld": ("s7", "p20"),
+    "unet": ("s7",),
+    "zeronoise": ("s7", "p20"),
+}  # what beat its demo targets
 
 
 def test_the_shipped_set_is_what_the_package_holds():
@@ -37,4 +42,8 @@ def test_shipped_weights_are_small_float16_and_trained_by_the_cards_recipe(name,
     assert prov.recipe == card.recipe.model_dump(mode="json")  # the card's recipe is the one they were trained by
     assert meta["method"] == name and meta["track"] == track and len(meta["train_data"]) == 64
     record = json.loads(record_path(path).read_text())
-    assert record["sha256"] == file_sha256(path) and len(record["losses"]) == prov.steps and record["loss_last"] < record["loss_first"]
+    assert (
+        record["sha256"] == file_sha256(path)
+        and len(record["losses"]) == prov.steps
+        and record["loss_last"] < record["loss_first"]
+    )

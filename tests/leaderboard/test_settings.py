@@ -43,3 +43,15 @@ def test_unset_means_no_organiser_access(clean_env, tmp_path):
 def test_env_names_lists_aliases_then_plain_fields():
     assert env_names("organiser_token") == ("HARNESS_ORGANISER_TOKEN", "HARNESS_ORGANIZER_TOKEN")
     assert env_names("broker_url") == ("HARNESS_BROKER_URL",)
+
+
+def test_the_service_refuses_an_lpips_backbone_that_is_not_alexnets_file(clean_env, tmp_path):
+    wrong = tmp_path / "alexnet-owt-7be5be79.pth"
+    wrong.write_bytes(b"not the network")
+    clean_env.setenv("HARNESS_LPIPS_BACKBONE", str(wrong))
+    with pytest.raises(UnfitSetting) as refused:
+        check_service(Settings(data_dir=tmp_path))
+    assert refused.value.variable == "HARNESS_LPIPS_BACKBONE" and refused.value.code == "bad_lpips_backbone"
+    assert "244,408,911" in str(refused.value) or "244408911" in str(refused.value)
+    clean_env.setenv("HARNESS_LPIPS_BACKBONE", "")  # empty: no backbone, no LPIPS, nothing to refuse
+    check_service(Settings(data_dir=tmp_path))

@@ -27,13 +27,17 @@ def spec(demo):
     return load_challenge(demo)
 
 
+def _reverse(spec):
+    return [t for t in spec.tracks if not t.forward]
+
+
 def test_layout_and_spec(demo, spec):
-    assert [t.name for t in spec.tracks] == ["s7", "p20"]
-    s7, p20 = spec.tracks
+    assert [t.name for t in spec.tracks] == ["s7", "p20", "fwd"]
+    s7, p20, _fwd = spec.tracks
     assert (s7.black, s7.white, s7.patch, s7.rgb_patch, s7.misalignment) == (0, 1023, 252, 504, None)
     assert (p20.black, p20.white, p20.patch, p20.rgb_patch) == (60, 1020, 248, 496) and p20.misalignment
     assert p20.split("test2").primary_metric == "ssim" and s7.split("test1").primary_metric == "psnr"
-    for track in spec.tracks:
+    for track in _reverse(spec):
         t = demo / track.name
         train = sorted(p.stem for p in (t / "train" / "raw").glob("*.npy"))
         assert train and train == sorted(p.stem for p in (t / "train" / "rgb").glob("*.jpg"))
@@ -45,7 +49,7 @@ def test_layout_and_spec(demo, spec):
 
 
 def test_inputs_decode_to_declared_sizes(demo, spec):
-    for track in spec.tracks:
+    for track in _reverse(spec):
         for jpg in (demo / track.name).glob("*/rgb/*.jpg"):
             with Image.open(jpg) as im:
                 assert im.format == "JPEG" and im.mode == "RGB"
@@ -56,7 +60,7 @@ def test_inputs_decode_to_declared_sizes(demo, spec):
 
 
 def test_full_image_is_its_grid_of_patches(demo, spec):
-    for track in spec.tracks:
+    for track in _reverse(spec):
         full = np.load(demo / track.name / "test2" / "full" / "gt" / "0.npy")
         assert full.shape == (*track.full_size, 4)
         p, (rows, cols) = track.patch, track.grid
@@ -73,7 +77,7 @@ def _patches(demo, track):
 def test_raw_statistics_are_plausible(demo, spec):
     for track in spec.tracks:
         patches = _patches(demo, track)
-        assert len(patches) >= 25
+        assert len(patches) >= 25, track.name
         for raw in patches:
             assert raw.dtype == np.uint16 and raw.shape == (track.patch, track.patch, 4)
             assert raw.max() <= track.white
@@ -93,7 +97,11 @@ def test_noise_grows_with_signal(demo, spec):
     """Shot noise: the Gr - Gb difference (same colour, neighbouring pixels) varies more when bright."""
     log = json.loads((demo / "frames.json").read_text())
     for track in spec.tracks:
-        photo_stems = {e["stem"] for e in log if e["split"] == "train" and e["source"].startswith("photo")}
+        photo_stems = {
+            e["stem"]
+            for e in log
+            if e["track"] == track.name and e["split"] == "train" and e["source"].startswith("photo")
+        }
         diffs, levels = [], []
         for stem in photo_stems:
             raw = np.load(demo / track.name / "train" / "raw" / f"{stem}.npy").astype(np.float64) - track.black
@@ -104,6 +112,45 @@ def test_noise_grows_with_signal(demo, spec):
         d, lv = np.concatenate(diffs), np.concatenate(levels)
         low, high = lv < np.percentile(lv, 20), lv > np.percentile(lv, 80)
         assert d[high].var() > 1.5 * d[low].var()
+
+
+def test_forward_track_renders_its_ground_truth_from_its_raw_input(demo, spec):
+    """The forward track: RAW inputs under raw/, 8-bit PNG ground truth of twice their size under gt/,
+    exactly what the S7's camera renders from that RAW; no alignment manifest, no full images."""
+    from harness.sim.camera import render
+
+    fwd = spec.track("fwd")
+    assert fwd.forward and fwd.isp == spec.track("s7").isp and spec.profile_of("fwd") == "srgb"
+    assert all(s.models == "none" for s in fwd.test_splits) and fwd.split("test2").visibility == "hidden"
+    layout = ChallengeLayout(demo)
+    log = json.loads((demo / "frames.json").read_text())
+    for split in ("test1", "test2"):
+        where = layout.split("fwd", split, fwd.kind)
+        stems = [p.stem for p in where.gt_files()]
+        assert stems and stems == [p.stem for p in where.input_files()] and not where.has_full
+        assert not where.alignment.exists() and not where.rgb.exists()
+        raw = np.load(where.input_of(stems[0]))
+        assert raw.dtype == np.uint16 and raw.shape == (fwd.patch, fwd.patch, 4)
+        with Image.open(where.gt_of(stems[0])) as im:
+            assert im.format == "PNG" and im.mode == "RGB" and im.size == (fwd.rgb_patch, fwd.rgb_patch)
+            gt = np.asarray(im)
+        entry = next(e for e in log if e["track"] == "fwd" and e["split"] == split and e["stem"] == stems[0])
+        cfg = fwd.isp.model_copy(update={"wb_gains": tuple(entry["wb_gains"])})
+        # rendered with context around the patch (its local tone mapping saw more): close, not equal;
+        # the other camera's rendering of the same RAW is far off
+        inner = np.s_[16:-16, 16:-16]
+        assert np.abs(render(raw, cfg)[inner].astype(int) - gt[inner]).mean() < 4.0
+        other = spec.track("p20").isp.model_copy(update={"black": 0.0, "white": 1023.0})
+        assert np.abs(render(raw, other)[inner].astype(int) - gt[inner]).mean() > 8.0
+    train = layout.split("fwd", "train", fwd.kind)
+    assert [p.stem for p in train.raw_files()] == [p.stem for p in train.rgb_files()]
+    assert all(p.suffix == ".png" for p in train.rgb_files())
+    # `harness challenge check` holds the forward track to its manifest and says it reads no more of it
+    from harness.bundles.check import check_challenge
+
+    report = check_challenge(demo, workers=1)
+    assert report.ok and not report.problems, report.problems
+    assert "fwd: a forward track's files are checked against MANIFEST.sha256 only, not read" in report.warnings
 
 
 def test_naive_predictor_is_clearly_worse_than_ground_truth(demo, spec, tmp_path):
@@ -134,7 +181,9 @@ def test_same_seed_same_bytes_via_cli(demo, tmp_path):
         return [line for line in manifest.read_text().splitlines() if "/alignment.json" not in line]
 
     built = (demo / "MANIFEST.sha256").read_text().splitlines()
-    assert sum("/alignment.json" in line for line in built) == 2 * 2 * 2  # 2 tracks x 2 test splits x (json, sha256)
+    assert (
+        sum("/alignment.json" in line for line in built) == 2 * 2 * 2
+    )  # 2 reverse tracks x 2 test splits x (json, sha256)
     assert unaligned(again / "MANIFEST.sha256") == unaligned(demo / "MANIFEST.sha256")
     assert not (tmp_path / "unused").exists()
 
@@ -223,4 +272,4 @@ def test_the_challenge_grid_from_scale_one_and_smaller_below():
     from harness.sim.demo import demo_spec
 
     for scale, grid in ((1, (6, 8)), (2, (6, 8)), (0.5, (3, 4)), (0.25, (2, 2))):
-        assert [t.grid for t in demo_spec(scale=scale).tracks] == [grid, grid], scale
+        assert [t.grid for t in _reverse(demo_spec(scale=scale))] == [grid, grid], scale

@@ -24,6 +24,7 @@ async function show(token, team) {
   document.getElementById("switch").addEventListener("click", ev => { ev.preventDefault(); if (team) document.getElementById("signout").click(); else show("", null); });
   let head = `<p style="margin:0">${statusBadge(s.status)} `;
   if (sc) head += `PSNR <b>${fmt(sc.psnr, 4)}</b> dB, SSIM <b>${fmt(sc.ssim, 6)}</b> over ${sc.n_images} images. <a href="/leaderboard/${esc(s.track)}?split=${esc(s.split)}">Leaderboard</a>` +
+    (sc.lpips != null ? `<br><span id="lpips-summary">LPIPS <b>${fmt(sc.lpips, 4)}</b> (lower is better, never ranked).</span>` : sc.lpips_note ? `<br><span class="muted" id="lpips-summary">${esc(sc.lpips_note)}.</span>` : "") +
     (sc.aligned_psnr_diagnostic == null ? "" : `<br><span class="muted" id="aligned-summary">Aligned (diagnostic, never ranked): PSNR ${fmt(sc.aligned_psnr_diagnostic, 4)} dB, SSIM ${fmt(sc.aligned_ssim_diagnostic, 6)} over ${sc.aligned_n_images} images, central crop ${sc.aligned_crop} px per side${sc.aligned_excluded.length ? `; left out: ${sc.aligned_excluded.map(esc).join(", ")}` : ""}.</span>`);
   else if (s.results_hidden) head += `<b>${esc(s.split)} is hidden until the organisers reveal this split</b>: ${s.status === "scored" ? "the submission is scored and its result kept for then" : "its result will be kept for then"}.`;
   else if (s.status === "failed") head += `nothing was scored: ${s.n_errors} problem${s.n_errors === 1 ? "" : "s"} below (failed uploads do not count against the daily limit).`;
