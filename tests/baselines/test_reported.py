@@ -11,7 +11,7 @@ import pytest
 from baselines import registry, reported
 from harness.challenge import load_challenge, save_challenge
 from leaderboard.launch import start_server, stop_server
-from tests.support import ARTIFACTS, env_for
+from tests.support import ARTIFACTS, BASELINE_ORG, env_for
 
 REPORT_ONLY = {  # the figures: params (M), runtime (ms), GPU
     "NOAHTCV": (5.6, 25, "V100"),
@@ -174,10 +174,12 @@ def test_the_leaderboard_shows_reported_rows_beside_the_measured_ones(data_dir, 
 
 
 def test_a_challenge_without_a_reference_table_has_none(data_dir):
-    env = env_for(data_dir)
-    proc, base = start_server(env, data_dir / "server.log")
-    try:
-        assert httpx.get(f"{base}/api/reference/s7").json() is None
-        assert "reference-board" not in httpx.get(f"{base}/leaderboard/s7").text
-    finally:
-        stop_server(proc, wait=False)
+    from fastapi.testclient import TestClient
+
+    from leaderboard.app import create_app
+    from leaderboard.settings import Settings
+
+    app = create_app(Settings(data_dir=data_dir, organiser_token=BASELINE_ORG, serve_worker=False, workers=1))
+    with TestClient(app) as client:  # in-process: one rule of the API and one page
+        assert client.get("/api/reference/s7").json() is None
+        assert "reference-board" not in client.get("/leaderboard/s7").text
