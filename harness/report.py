@@ -5,6 +5,9 @@ Made by :func:`harness.scoring.score_directories` (both profiles) and read by th
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 from pydantic import BaseModel
 
 from harness import __version__
@@ -62,3 +65,28 @@ class ScoreReport(BaseModel):
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @classmethod
+    def refused(cls, profile: str, errors: list[Problem], warnings: list[str], readme: dict | None, **extra):
+        """The report of a prediction set with problems: no image is scored."""
+        return cls(
+            profile=profile,
+            n_images=0,
+            psnr=None,
+            ssim=None,
+            images=[],
+            errors=errors,
+            warnings=warnings,
+            readme=readme,
+            **extra,
+        )
+
+
+def relabelled(errors: list[Problem], pred_dir: Path, pred_label: Callable[[str], str] | None) -> list[Problem]:
+    """Problems of files in ``pred_dir`` named as the submitter knows them (``pred_label``, e.g. a path in the zip)."""
+    if pred_label is None:
+        return errors
+    return [
+        e.model_copy(update={"file": pred_label(Path(e.file).name)}) if Path(e.file).parent == pred_dir else e
+        for e in errors
+    ]

@@ -27,7 +27,7 @@ from harness.npyio import ErrorCode, NpyError, read_raw
 from harness.pairing import README_NAME, list_ground_truth, natural_key, pair_files
 from harness.problems import Problem
 from harness.readme import parse_readme
-from harness.report import AlignmentSummary, ImageScores, ScoreReport
+from harness.report import AlignmentSummary, ImageScores, ScoreReport, relabelled
 
 __all__ = [
     "README_NAME",
@@ -225,22 +225,9 @@ def score_directories(
             drain(window)
         drain(0)
 
-    if pred_label is not None:
-        errors = [
-            e.model_copy(update={"file": pred_label(Path(e.file).name)}) if Path(e.file).parent == pred_dir else e
-            for e in errors
-        ]
+    errors = relabelled(errors, pred_dir, pred_label)
     if errors:
-        return ScoreReport(
-            profile=profile.name,
-            n_images=0,
-            psnr=None,
-            ssim=None,
-            images=[],
-            errors=errors,
-            warnings=warnings,
-            readme=readme,
-        )
+        return ScoreReport.refused(profile.name, errors, warnings, readme)
     images = [results[s] for s in stems]
     summary = aligned_psnr = aligned_ssim = None
     if align is not None:

@@ -23,7 +23,7 @@ from harness.pairing import list_ground_truth, pair_files
 from harness.pngio import PngError, read_png
 from harness.problems import Problem
 from harness.readme import parse_readme
-from harness.report import ImageScores, ScoreReport
+from harness.report import ImageScores, ScoreReport, relabelled
 
 
 def _too_small(path: Path, h: int, w: int, side: int, what: str) -> Problem:
@@ -95,24 +95,10 @@ def score_png_directories(
         if on_image:
             on_image(stem)
 
-    if pred_label is not None:
-        errors = [
-            e.model_copy(update={"file": pred_label(Path(e.file).name)}) if Path(e.file).parent == pred_dir else e
-            for e in errors
-        ]
+    errors = relabelled(errors, pred_dir, pred_label)
     note = scorer.reason
     if errors:
-        return ScoreReport(
-            profile=profile.name,
-            n_images=0,
-            psnr=None,
-            ssim=None,
-            images=[],
-            errors=errors,
-            warnings=warnings,
-            readme=readme,
-            lpips_note=note,
-        )
+        return ScoreReport.refused(profile.name, errors, warnings, readme, lpips_note=note)
     return ScoreReport(
         profile=profile.name,
         n_images=len(images),

@@ -56,10 +56,11 @@ def plan_items(h: int, w: int, profile: MetricProfile = AIM22) -> np.ndarray:
 
 
 def check_pair(gt: np.ndarray, pred: np.ndarray, profile: MetricProfile = AIM22) -> None:
-    """Raise ``ValueError`` unless gt and pred are scoreable packed RAW arrays."""
+    """Raise ``ValueError`` unless gt and pred are scoreable arrays of the profile (packed RAW uint16, 8-bit RGB)."""
+    dtype = np.dtype(np.uint8 if profile.max_value <= 255 else np.uint16)
     for name, a in (("ground truth", gt), ("prediction", pred)):
-        if a.dtype != np.uint16:
-            raise ValueError(f"{name} must be uint16, got {a.dtype}")
+        if a.dtype != dtype:
+            raise ValueError(f"{name} must be {dtype}, got {a.dtype}")
         if a.ndim != 3 or a.shape[2] != profile.channels:
             raise ValueError(f"{name} must have shape (h, w, {profile.channels}), got {a.shape}")
     if gt.shape != pred.shape:

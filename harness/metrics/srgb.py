@@ -10,28 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.metrics.engine import PairScore
+from harness.metrics.engine import PairScore, check_pair
 from harness.metrics.profiles import SRGB, MetricProfile, psnr_from_sse
 from harness.metrics.reference import ssim_channel_map
 
 
-def check_srgb_pair(gt: np.ndarray, pred: np.ndarray, profile: MetricProfile = SRGB) -> None:
-    """Raise ``ValueError`` unless gt and pred are scoreable 8-bit RGB arrays of one shape."""
-    for name, a in (("ground truth", gt), ("prediction", pred)):
-        if a.dtype != np.uint8:
-            raise ValueError(f"{name} must be uint8, got {a.dtype}")
-        if a.ndim != 3 or a.shape[2] != profile.channels:
-            raise ValueError(f"{name} must have shape (h, w, {profile.channels}), got {a.shape}")
-    if gt.shape != pred.shape:
-        raise ValueError(f"shapes differ: ground truth {gt.shape}, prediction {pred.shape}")
-    h, w = gt.shape[:2]
-    if min(h, w) < profile.min_size:
-        raise ValueError(f"image {h}x{w} is too small: height and width must be at least {profile.min_size}")
-
-
 def score_srgb_pair(gt: np.ndarray, pred: np.ndarray, profile: MetricProfile = SRGB) -> PairScore:
     """PSNR (999 when identical) and SSIM of one uint8 (h, w, 3) pair."""
-    check_srgb_pair(gt, pred, profile)
+    check_pair(gt, pred, profile)
     d = (gt.astype(np.int32) - pred.astype(np.int32)).ravel()
     sse = int(np.dot(d.astype(np.int64), d))  # exact: integers, no float rounding
     del d
