@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 from pydantic import BaseModel
 
 from harness import __version__
@@ -65,6 +66,21 @@ class ScoreReport(BaseModel):
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @classmethod
+    def scored(cls, profile: str, images: list[ImageScores], warnings: list[str], readme: dict | None, **extra):
+        """The report of a scored set: the means of its images' PSNR and SSIM (the official figures)."""
+        return cls(
+            profile=profile,
+            n_images=len(images),
+            psnr=float(np.mean([r.psnr for r in images])),  # numpy's pairwise sum, as the official script
+            ssim=float(np.mean([r.ssim for r in images])),
+            images=images,
+            errors=[],
+            warnings=warnings,
+            readme=readme,
+            **extra,
+        )
 
     @classmethod
     def refused(cls, profile: str, errors: list[Problem], warnings: list[str], readme: dict | None, **extra):

@@ -244,18 +244,8 @@ def score_directories(
             excluded=[s for s in stems if s in align.transforms and s not in align.included],
             manifest_sha256=align.manifest_sha256,
         )
-    return ScoreReport(
-        profile=profile.name,
-        n_images=len(images),
-        psnr=float(np.mean([r.psnr for r in images])),
-        ssim=float(np.mean([r.ssim for r in images])),
-        images=images,
-        errors=[],
-        warnings=warnings,
-        readme=readme,
-        aligned_psnr=aligned_psnr,
-        aligned_ssim=aligned_ssim,
-        alignment=summary,
+    return ScoreReport.scored(
+        profile.name, images, warnings, readme, aligned_psnr=aligned_psnr, aligned_ssim=aligned_ssim, alignment=summary
     )
 
 

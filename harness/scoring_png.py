@@ -99,15 +99,5 @@ def score_png_directories(
     note = scorer.reason
     if errors:
         return ScoreReport.refused(profile.name, errors, warnings, readme, lpips_note=note)
-    return ScoreReport(
-        profile=profile.name,
-        n_images=len(images),
-        psnr=float(np.mean([r.psnr for r in images])),
-        ssim=float(np.mean([r.ssim for r in images])),
-        images=images,
-        errors=[],
-        warnings=warnings,
-        readme=readme,
-        lpips=float(np.mean([r.lpips for r in images])) if scorer.available else None,
-        lpips_note=note,
-    )
+    lpips_mean = float(np.mean([r.lpips for r in images])) if scorer.available else None
+    return ScoreReport.scored(profile.name, images, warnings, readme, lpips=lpips_mean, lpips_note=note)
