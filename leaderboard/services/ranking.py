@@ -20,6 +20,7 @@ from leaderboard.schemas import (
     BaselineInfo,
     LeaderboardRow,
     ModelFigures,
+    OnnxFigures,
     RegionMeans,
     Significance,
     TrackTable,
@@ -70,7 +71,8 @@ class Ranking:
                 *(getattr(Submission, name) for name in FACT_FIELDS),
                 Team.name.label("team"),
                 Team.kind.label("kind"),
-                *(getattr(Run, name).label(f"b_{name}") for name in BaselineInfo.model_fields),
+                *(getattr(Run, name).label(f"b_{name}") for name in BaselineInfo.run_columns()),
+                Run.report.label("b_report"),  # a baseline's ONNX export timed as a team's model is
                 pick,
             )
             .join(Submission, Score.submission_id == Submission.id)
@@ -112,7 +114,10 @@ class Ranking:
         for r in rows:
             baseline = None
             if r.kind == "baseline" and r.b_method is not None:
-                baseline = BaselineInfo(**{name: getattr(r, f"b_{name}") for name in BaselineInfo.model_fields})
+                baseline = BaselineInfo(
+                    **{name: getattr(r, f"b_{name}") for name in BaselineInfo.run_columns()},
+                    onnx=OnnxFigures.from_report(r.b_report),
+                )
             else:
                 rank += 1
             out.append(
@@ -142,9 +147,7 @@ class Ranking:
         """What the harness measured for the rows that are model submissions it re-ran."""
         if not submission_ids:
             return {}
-        runs = session.exec(
-            select(Run).where(col(Run.submission_id).in_(submission_ids), Run.kind == "model")
-        ).all()
+        runs = session.exec(select(Run).where(col(Run.submission_id).in_(submission_ids), Run.kind == "model")).all()
         return {run.submission_id: ModelFigures.model_validate(run, from_attributes=True) for run in runs}
 
     def _region_means(self, session: Session, score_ids: list[int]) -> dict[int, RegionMeans]:
