@@ -209,7 +209,8 @@ def train_cmd(
         fail(str(exc.args[0]))
     if method.fit is None and method.card.kind != "learned":
         fail(f"{name} is model-based with nothing to fit; run it directly")
-    if method.fit is None and steps is None and epochs is None and minutes is None and method.card.recipe.steps is None:
+    recipe, budget = method.card.recipe_for(track), (steps, epochs, minutes) != (None, None, None)
+    if method.fit is None and not budget and (recipe is None or recipe.steps is None):
         fail(f"{name} has no recipe steps; give a budget: --steps, --epochs or --minutes")
     with Progress(
         TextColumn("{task.description}"),

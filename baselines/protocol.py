@@ -60,7 +60,8 @@ class Measurement(BaseModel):
 def device_name(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    return f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads"
+    n = torch.get_num_threads()
+    return f"{platform.processor() or platform.machine()} CPU, {n} thread{'' if n == 1 else 's'}"
 
 
 def used_parameters(model: torch.nn.Module, x: torch.Tensor) -> tuple[int, int, int]:

@@ -37,13 +37,13 @@ class Provenance(BaseModel):
         return self.state in SCORED
 
     def label(self) -> str:
-        """One line for people: ``trained: 2000 steps in 310 s on cpu`` / ``untrained: 40 of 2000 recipe steps``."""
+        """One line for people: ``trained: 2000 steps in 310 s on cpu`` / ``untrained: short of its recipe, 40 of 2000 steps``."""
         where = f" in {self.wall_s:.0f} s on {self.device}" if self.wall_s is not None and self.device else ""
         if self.state == "trained":
             return f"trained: {self.steps} step{'' if self.steps == 1 else 's'}{where}"
         if self.state == "short":
             of = f" of {self.recipe_steps}" if self.recipe_steps is not None else ""
-            return f"untrained: {self.steps}{of} recipe steps{where}"
+            return f"untrained: short of its recipe, {self.steps}{of} steps{where}"
         if self.state == "fitted":
             return "fitted on the train split"
         if self.state == "none":

@@ -49,10 +49,17 @@ class MethodCard(BaseModel):
     expected_params: dict[str, int] = Field(default_factory=dict, description="exact used-parameter count per track")
     quirks: list[str] = Field(default_factory=list)
     recipe: TrainRecipe | None = None
+    track_recipes: dict[str, TrainRecipe] = Field(
+        default_factory=dict, description="a track's own recipe where the method's does not reach its target there"
+    )
     weights_of: str | None = Field(None, description="use the weights trained for this other method (a variant)")
     direction: Literal["reverse", "forward"] = Field(
         "reverse", description="the kind of track it serves: reverse (sRGB -> RAW) or forward (RAW -> sRGB)"
     )
+
+    def recipe_for(self, track: str) -> TrainRecipe | None:
+        """The recipe training follows on ``track``: the track's own, else the method's."""
+        return self.track_recipes.get(track, self.recipe)
 
 
 @dataclass

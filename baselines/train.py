@@ -15,6 +15,7 @@ import torch
 from pydantic import BaseModel
 
 from baselines.data import random_crop, train_pairs
+from baselines.protocol import device_name
 from baselines.registry import Method
 from baselines.weights import save_weights
 from harness import __version__
@@ -77,7 +78,7 @@ def train(
 ) -> TrainResult:
     """Train (or fit) and write ``out`` (safetensors); stops at the first budget reached.
 
-    With no budget given, follows the card's recipe to its ``steps`` (its seed too, unless
+    With no budget given, follows the card's recipe for the track (``MethodCard.recipe_for``) to its ``steps`` (its seed too, unless
     ``seed`` is given). Trains on every train split of the track (``track.train_splits``). One
     epoch = as many crops as those splits have pairs. Deterministic for a seed on one device.
     The metadata of the weights records steps, the recipe's steps, device, budget and seed
@@ -85,7 +86,7 @@ def train(
     the loss curve (kept out of the weights, so equal weights still give equal bytes). ``half`` stores float16 weights (what the package ships).
     """
     card = method.card
-    recipe = card.recipe
+    recipe = card.recipe_for(track.name)
     if seed is None:
         seed = recipe.seed if recipe is not None else 0
     seed_everything(seed)
@@ -99,7 +100,7 @@ def train(
         "seed": seed,
         "harness_version": __version__,
         "torch_version": torch.__version__,
-        "device": device_label(device),
+        "device": device_name(device),  # as the measurement protocol names it
         "train_data": train_data_digest(challenge, track.name) or "",
     }
     t0 = time.perf_counter()
@@ -210,10 +211,3 @@ def record_path(weights: Path) -> Path:
     """The training record beside a weights file: ``<name>.train.json``."""
     weights = Path(weights)
     return weights.with_name(weights.stem + ".train.json")
-
-
-def device_label(device: torch.device) -> str:
-    """``cpu (2 threads)`` or the CUDA device's name: what the training ran on."""
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    return f"cpu ({torch.get_num_threads()} threads)"

@@ -42,6 +42,7 @@ class RunResult(BaseModel):
     measurement: Measurement
     seconds_per_input: float
     preds_dir: str | None = None
+    onnx: dict | None = None  # its ONNX export timed by the team-model path (that run's report), when asked
 
 
 SHIPPED = Path(__file__).parent / "weights"  # trained demo weights in the package: <method>/<track>.safetensors

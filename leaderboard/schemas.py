@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
-from pydantic import BaseModel, Field, computed_field
+from pydantic import BaseModel
 
-from baselines.provenance import SCORED
 from baselines.reported import ReportedScore
 
 # what the client sends and reads: its models are the API's
 from harness_client.schemas import TeamCreate as TeamCreate
 from harness_client.schemas import TeamCreated as TeamCreated
+
+# baseline rows' schemas live apart (leaderboard.baseline_schemas); the API's routes and services read them here
+from leaderboard.baseline_schemas import BaselineInfo as BaselineInfo
+from leaderboard.baseline_schemas import BaselineJobRequest as BaselineJobRequest
+from leaderboard.baseline_schemas import MeasuredFigures as MeasuredFigures
+from leaderboard.baseline_schemas import OnnxFigures as OnnxFigures
+from leaderboard.baseline_schemas import TrainBudget as TrainBudget
 from leaderboard.models import FactSheet, ImageRegions, JobState, LpipsFigures, Status
 
 
@@ -79,59 +84,7 @@ class SubmissionAccepted(BaseModel):
     status: Status
 
 
-class MeasuredFigures(BaseModel):
-    """What the harness measured when it re-ran a method (the protocol's figures)."""
-
-    method: str
-    params: int
-    params_frozen: int
-    macs_g_patch: float
-    runtime_patch_ms: float
-    runtime_full_ms: float | None
-    device: str
-    device_name: str
-    runtime: str | None  # what it was timed on: "torch 2.13.0" (None: recorded before runs said)
-
-
-class BaselineInfo(MeasuredFigures):
-    """Measured (by the harness) and reported (by the challenge report) figures of a baseline row,
-    and where its weights came from (``baselines.provenance``: trained | short | fitted | none | unknown;
-    None: recorded before runs said)."""
-
-    weights_state: str | None
-    train_steps: int | None
-    train_wall_s: float | None
-    train_device: str | None
-    fidelity: str
-    reported_params_m: float | None
-    reported_runtime_ms: float | None
-    reported_gpu: str | None
-
-    @computed_field
-    @property
-    def untrained(self) -> bool:
-        """Its score is not the method's (weights short of the recipe or without a record): greyed, never
-        compared. Rows recorded before weights carried a provenance count as untrained too."""
-        return self.weights_state not in SCORED
-
-    @computed_field
-    @property
-    def weights_label(self) -> str:
-        """Where its weights came from, for people: ``trained: 2000 steps in 310 s on cpu (2 threads)``."""
-        where = f" in {self.train_wall_s:.0f} s on {self.train_device}" if self.train_wall_s and self.train_device else ""
-        return {
-            "trained": f"trained: {_steps(self.train_steps)}{where}",
-            "short": f"untrained: {_steps(self.train_steps)}, short of its recipe{where}",
-            "fitted": "fitted on the train split",
-            "none": "nothing to learn",
-        }.get(self.weights_state or "", "untrained: weights without a training record")
-
-
-def _steps(n: int | None) -> str:
-    return "1 step" if n == 1 else f"{n} steps"
-
-
-class LeaderboardRow(FactSheet, LpipsFigures):
+class LeaderboardRow(FactSheet):
     rank: int | None  # baselines are shown among the teams but not ranked
     team: str
     kind: str = "team"
@@ -327,22 +280,6 @@ class SplitStatePublic(BaseModel):
     revealed: bool
     rank_by: str
     primary_metric: str
-
-
-class TrainBudget(BaseModel):
-    steps: int | None = Field(None, ge=1, le=10_000_000)
-    epochs: float | None = Field(None, gt=0, le=100_000)
-    minutes: float | None = Field(None, gt=0, le=10_000)
-    seed: int = 0
-
-
-class BaselineJobRequest(BaseModel):
-    method: str = Field(max_length=64)
-    track: str = Field(max_length=64)
-    split: str = Field(max_length=64)
-    device: Literal["auto", "cpu", "cuda"] = "auto"
-    mode: Literal["patches", "full"] | None = None
-    train: TrainBudget | None = Field(None, description="train first (if no weights exist) with this budget")
 
 
 class JobAccepted(BaseModel):

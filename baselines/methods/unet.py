@@ -36,6 +36,22 @@ CARD = MethodCard(
         note="official: MSE, Adam lr 1e-3, weight decay 1e-6, batch 8, 504 px patches, 20 epochs; the demo "
         "recipe keeps the loss, optimiser and lr and trains 200 steps of 4 crops of 64 px (cosine decay) on a CPU",
     ),
+    track_recipes={
+        "p20": TrainRecipe(
+            loss="mse",
+            lr=1e-3,
+            weight_decay=1e-6,
+            schedule="cosine",
+            batch=4,
+            crop=96,
+            steps=2000,
+            seed=0,
+            note="P20's RAW is zoomed and shifted against its RGB, so each target is a displaced copy the RGB "
+            "cannot tell apart: the gradient is noisy and the best answer under MSE is the mean over the "
+            "displacements, which takes many more samples to learn. Ten times the steps of the s7 recipe, on "
+            "crops of 96 px (2.25 times the pixels per step, and less of each crop at its zero-padded border)",
+        )
+    },
 )
 
 

@@ -27,6 +27,14 @@ def run_cmd(
         bool, typer.Option("--record/--no-record", help="Record the run on the leaderboard (database).")
     ] = True,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Keep the prediction folder here.")] = None,
+    onnx: Annotated[
+        bool,
+        typer.Option(
+            "--onnx/--no-onnx",
+            help="Also export it to ONNX with the same weights and time the export as a team's model is timed "
+            "(the model child, ONNX Runtime): a second runtime figure on its row.",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Predict a split, measure params/MACs/runtime, score, and record a baseline row on the leaderboard."""
@@ -47,6 +55,7 @@ def run_cmd(
                 mode=mode,
                 record=record,
                 out_dir=out,
+                onnx=onnx,
                 on_progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
     except (KeyError, ValueError, WeightsError, FileNotFoundError) as exc:
@@ -62,9 +71,21 @@ def run_cmd(
         f"{m.runtime_patch_ms:.1f} ms per patch"
         + (f", {m.runtime_full_ms / 1000:.2f} s per full-resolution image" if m.runtime_full_ms else "")
         + (f"\nrecorded as submission {result.submission_id}" if result.submission_id else "")
+        + (f"\n{_onnx_line(result.onnx)}" if result.onnx is not None else "")
     )
     if result.status == "failed":
         raise typer.Exit(1)
+
+
+def _onnx_line(report: dict) -> str:
+    """The ONNX export's timing by the team-model path, in one line."""
+    if not report.get("ok"):
+        errors = report.get("errors") or [{"message": "the ONNX run failed"}]
+        return f"onnx: not timed: {errors[0]['message']}"
+    return (
+        f"onnx: {report['runtime_patch_ms']:.1f} ms per patch in onnxruntime {report['onnxruntime_version']} "
+        f"({report['device']}, {report['threads']} threads, the team-model path)"
+    )
 
 
 @baselines_app.command("enqueue")
@@ -72,7 +93,12 @@ def enqueue_cmd(
     name: Annotated[str, typer.Argument(help="Method name.")],
     track: TrackOpt,
     token: Annotated[
-        str, typer.Option("--token", envvar=["HARNESS_ORGANISER_TOKEN", "HARNESS_ORGANIZER_TOKEN", "HARNESS_TOKEN"], help="Organiser token.")
+        str,
+        typer.Option(
+            "--token",
+            envvar=["HARNESS_ORGANISER_TOKEN", "HARNESS_ORGANIZER_TOKEN", "HARNESS_TOKEN"],
+            help="Organiser token.",
+        ),
     ],
     server: Annotated[
         str, typer.Option("--server", envvar="HARNESS_SERVER", help="Base URL of the service.")
@@ -82,12 +108,15 @@ def enqueue_cmd(
         float | None, typer.Option(min=0, help="Train first (when no weights exist) for this long.")
     ] = None,
     device: DeviceOpt = "auto",
+    onnx: Annotated[
+        bool, typer.Option("--onnx/--no-onnx", help="Also time its ONNX export as a team's model is timed.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Queue a baseline run on a service's `gpu` workers (organisers)."""
     import httpx
 
-    body = {"method": name, "track": track, "split": split, "device": device}
+    body = {"method": name, "track": track, "split": split, "device": device, "onnx": onnx}
     if train_minutes:
         body["train"] = {"minutes": train_minutes}
     try:

@@ -37,7 +37,9 @@ def job_handlers(scoring: Scoring, baselines: BaselineRuns, models: ModelRuns) -
         p = job.payload
         if p.get("train") and not baselines.has_weights(p["method"], p["track"]):
             train(job)
-        baselines.run(p["method"], p["track"], p["split"], device=p.get("device"), mode=p.get("mode"))
+        baselines.run(
+            p["method"], p["track"], p["split"], device=p.get("device"), mode=p.get("mode"), onnx=p.get("onnx", False)
+        )
 
     def baseline_failed(job: Job, message: str) -> None:
         log.error("baseline job %d (%s) failed for good: %s", job.id, job.payload, message)

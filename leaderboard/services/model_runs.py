@@ -38,6 +38,16 @@ CHARGED = frozenset(
 )
 
 
+def model_limits(settings: Settings, wall_s: float | None = None) -> ModelLimits:
+    """What the service lets a model run take (``wall_s``: the run's own wall-clock limit, default the service's)."""
+    return ModelLimits(
+        max_upload_bytes=settings.max_upload_bytes,
+        wall_s=settings.model_wall_s if wall_s is None else wall_s,
+        cpu_s=settings.model_cpu_s,
+        memory_mb=settings.model_memory_mb,
+    )
+
+
 class ModelRuns:
     def __init__(self, settings: Settings, engine, challenge: Challenge, store: UploadStore, scoring: Scoring) -> None:
         self.settings = settings
@@ -48,12 +58,9 @@ class ModelRuns:
 
     def limits(self, track: str, split: str) -> ModelLimits:
         """The run's limits; its wall-clock limit is the split's (``harness.challenge.wall``), capped by the service's."""
-        s = self.settings
         c = self.challenge
-        wall = model_wall_s(c.track(track), c.split(track, split), c.files(track, split), s.model_wall_s)
-        return ModelLimits(
-            max_upload_bytes=s.max_upload_bytes, wall_s=wall, cpu_s=s.model_cpu_s, memory_mb=s.model_memory_mb
-        )
+        wall = model_wall_s(c.track(track), c.split(track, split), c.files(track, split), self.settings.model_wall_s)
+        return model_limits(self.settings, wall)
 
     def process(self, submission_id: int) -> Status:
         """Run, measure and score one model submission (idempotent: an ended one is left as it is)."""

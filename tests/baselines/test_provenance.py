@@ -12,6 +12,7 @@ import torch
 from safetensors.torch import load_file
 
 from baselines import registry
+from baselines.protocol import device_name
 from baselines.provenance import from_metadata
 from baselines.train import record_path, train
 from baselines.weights import check_safetensors
@@ -43,7 +44,7 @@ def test_a_recipe_followed_to_its_end_is_trained_and_recorded_beside_the_weights
     assert (result.steps, result.recipe_steps, result.budget, result.seed) == (3, 3, "recipe", 0)
     meta = check_safetensors(out)
     assert meta["steps"] == "3" and meta["recipe_steps"] == "3" and meta["budget"] == "recipe"
-    assert meta["device"].startswith("cpu (") and "wall_s" not in meta  # in the record: equal weights, equal bytes
+    assert meta["device"] == device_name(CPU) and "wall_s" not in meta  # in the record: equal weights, equal bytes
     assert json.loads(meta["recipe"])["steps"] == 3
     assert {t.dtype for t in load_file(str(out)).values()} == {torch.float16}  # as the package ships them
     record = json.loads(record_path(out).read_text())
@@ -63,7 +64,7 @@ def test_a_budget_short_of_the_recipe_gives_untrained_weights(tiny, tmp_path):
     assert result.budget == "steps 2" and result.steps == 2
     _, _, prov = load_model("mbispld", track, out, explicit=True, device=CPU)
     assert prov.state == "short" and not prov.scored
-    assert prov.label().startswith("untrained: 2 of 50 recipe steps")
+    assert prov.label().startswith("untrained: short of its recipe, 2 of 50 steps in ")
 
 
 def test_states_of_weights_without_a_training_record():
@@ -100,3 +101,19 @@ def test_shipped_weights_stand_in_where_the_train_files_are_those_they_saw(tiny,
     (chal / "MANIFEST.sha256").write_text("\n".join(lines[1:] + ["0" * 64 + "  " + lines[0].split("  ")[1]]) + "\n")
     own = weights_path(tmp_path / "data", "demo", "mbispld", "s7", shipped_dir=shipped)
     assert own == tmp_path / "data" / "baselines" / "demo" / "mbispld" / "s7.safetensors"
+
+
+def test_a_track_recipe_is_the_one_training_follows_there_and_records(tiny, tmp_path):
+    """A card's recipe for one track (U-Net on P20) replaces the method's there, and only there."""
+    layout, track = tiny
+    card = registry.get("unet").card
+    assert card.recipe_for("p20") is card.track_recipes["p20"] and card.recipe_for("s7") is card.recipe
+    assert card.recipe_for("p20").steps > card.recipe.steps  # P20's shifted targets need the longer schedule
+    method = registry.get("mbispld")
+    own = method.card.recipe.model_copy(update={"steps": 2, "crop": 32, "batch": 2, "lr": 5e-4})
+    card = method.card.model_copy(update={"track_recipes": {track.name: own}})
+    assert card.recipe_for("p20") == method.card.recipe  # the other track keeps the method's
+    result = train(dataclasses.replace(method, card=card), track, layout, tmp_path / "w.safetensors", device=CPU)
+    assert (result.steps, result.recipe_steps, result.budget) == (2, 2, "recipe")
+    meta = check_safetensors(tmp_path / "w.safetensors")
+    assert json.loads(meta["recipe"]) == own.model_dump(mode="json") and meta["crop"] == "32"

@@ -1,5 +1,5 @@
-"""The trained demo weights the package ships: small, float16, trained to the end of the card's recipe as it
-stands (so `harness baselines train` reproduces them), with their record and sha256 beside them."""
+"""The trained demo weights the package ships: small, float16, trained to the end of the card's recipe for
+their track as it stands (so `harness baselines train` reproduces them), with their record and sha256 beside them."""
 
 from __future__ import annotations
 
@@ -16,11 +16,8 @@ from baselines.weights import check_safetensors
 from baselines.workflow import SHIPPED
 from harness.hashing import file_sha256
 
-SHIPPED_FILES = {
-    "fwdnet": ("fwd",),
-    "mbispld": ("s7", "p20"),
-    "unet": ("s7",),
-    "zeronoise": ("s7", "p20"),
+SHIPPED_FILES = {"fwdnet": ("fwd",)} | {
+    m: ("s7", "p20") for m in ("mbispld", "unet", "zeronoise")
 }  # what beat its demo targets
 
 
@@ -37,9 +34,9 @@ def test_shipped_weights_are_small_float16_and_trained_by_the_cards_recipe(name,
     assert (path.parent / f"{path.name}.sha256").read_text().split()[0] == file_sha256(path)
     meta = check_safetensors(path)
     prov = from_metadata(meta, file_sha256(path), fitted=False)
-    card = registry.get(name).card
-    assert prov.state == "trained" and prov.steps == card.recipe.steps and prov.budget == "recipe"
-    assert prov.recipe == card.recipe.model_dump(mode="json")  # the card's recipe is the one they were trained by
+    recipe = registry.get(name).card.recipe_for(track)
+    assert prov.state == "trained" and prov.steps == recipe.steps and prov.budget == "recipe"
+    assert prov.recipe == recipe.model_dump(mode="json")  # the card's recipe for the track is the one they followed
     assert meta["method"] == name and meta["track"] == track and len(meta["train_data"]) == 64
     record = json.loads(record_path(path).read_text())
     assert (

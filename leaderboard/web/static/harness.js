@@ -119,8 +119,7 @@ document.addEventListener("DOMContentLoaded", markOwnTeam);
 document.addEventListener("change", (e) => {
   const box = e.target;
   if (!box || box.id !== "measured-only") return;
-  const table = document.querySelector(box.dataset.table || "#board");
-  if (table) table.classList.toggle("measured-only", box.checked);
+  document.querySelectorAll(box.dataset.table || "#board").forEach(t => t.classList.toggle("measured-only", box.checked));
 });
 
 // The organiser page's "Model runs per team" table, from /api/organiser/queue's model_queues: each
