@@ -84,7 +84,7 @@ class SubmissionAccepted(BaseModel):
     status: Status
 
 
-class LeaderboardRow(FactSheet):
+class LeaderboardRow(FactSheet, LpipsFigures):
     rank: int | None  # baselines are shown among the teams but not ranked
     team: str
     kind: str = "team"
