@@ -94,7 +94,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upkeep = Maintenance(ctx.jobs)  # the reaper runs here too: no job stays stuck without workers
         upkeep.start()
         # one worker per queue: a long baseline job on `gpu` never holds up scoring on `cpu`
-        workers = [SupervisedWorker(settings, queues=q) for q in QUEUES] if run_worker else []
+        workers = (
+            [SupervisedWorker(settings, queues=q) for q in QUEUES if q in settings.served_queues] if run_worker else []
+        )
         for w in workers:
             w.start()
         yield

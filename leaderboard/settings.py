@@ -11,11 +11,12 @@ import ipaddress
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from harness.errors import Invalid
 from harness.settings import LibrarySettings
+from leaderboard.jobs.queues import QUEUES
 
 MIN_ORGANISER_TOKEN = 32  # characters: secrets.token_urlsafe(32) gives 43
 
@@ -59,6 +60,24 @@ class Settings(LibrarySettings):
     # `harness serve` and its workers: info (every request, banners), or warning for quiet logs
     log_level: str = "info"
     serve_worker: bool | None = None  # `harness serve` runs a worker: None = only with the embedded broker
+    # the queues `harness serve` runs a worker for, one process each: a web node may leave `gpu` (baseline
+    # and model runs) to the GPU machines' workers and score on `cpu` alone
+    serve_queues: str = "cpu,gpu"  # comma-separated, of cpu and gpu
+
+    @field_validator("serve_queues")
+    @classmethod
+    def _known_queues(cls, v: str) -> str:
+        names = [q.strip() for q in v.split(",") if q.strip()]
+        unknown = [q for q in names if q not in QUEUES]
+        if unknown:
+            raise ValueError(f"unknown queue(s) {', '.join(unknown)}; choose from {', '.join(QUEUES)}")
+        return ",".join(names)
+
+    @property
+    def served_queues(self) -> list[str]:
+        """The queues `harness serve` runs a worker for."""
+        return self.serve_queues.split(",") if self.serve_queues else []
+
     # a reference table (TOML, the format of baselines/tables/*.toml) used in place of the shipped one
     # the challenge names, e.g. a copy of aim2022.toml with the report's score cells filled in
     reference_file: Path | None = None

@@ -200,12 +200,19 @@ BASELINE_ORG = "org-token-of-the-baseline-test-services"
 RGB_PATCH = 16  # packed RAW side; RGB patches are 32 x 32 and full images 6x8 patches
 
 
-def env_for(data_dir, org: str = BASELINE_ORG) -> dict:
-    """The environment of a service or CLI run on ``data_dir`` (no HARNESS_* leaks in from outside)."""
+# a served instance that runs no baseline or model job needs no `gpu` worker (one process fewer to start)
+CPU_ONLY = "cpu"
+
+
+def env_for(data_dir, org: str = BASELINE_ORG, *, queues: str | None = None) -> dict:
+    """The environment of a service or CLI run on ``data_dir`` (no HARNESS_* leaks in from outside);
+    ``queues``: those `harness serve` runs a worker for (default: every queue)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")}
     env.update(
         HARNESS_DATA_DIR=str(data_dir), HARNESS_ORGANIZER_TOKEN=org, HARNESS_WORKERS="1", HARNESS_JOB_HEARTBEAT_S="0.5"
     )
+    if queues is not None:
+        env["HARNESS_SERVE_QUEUES"] = queues
     return env
 
 

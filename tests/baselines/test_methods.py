@@ -309,7 +309,12 @@ def test_team_methods_shapes_on_p20_sizes(name):
 def test_ssdnet_trains_with_its_soft_supervision_loss(rgb_challenge, tmp_path):
     chal = ChallengeLayout.under(rgb_challenge, "demo")
     res = train(
-        registry.get("ssdnet"), load_challenge(chal.root).track("s7"), chal, tmp_path / "s.safetensors", steps=2, crop=32
+        registry.get("ssdnet"),
+        load_challenge(chal.root).track("s7"),
+        chal,
+        tmp_path / "s.safetensors",
+        steps=2,
+        crop=32,
     )
     assert res.steps == 2 and all(np.isfinite(res.losses)) and all(0 < v < 1 for v in res.losses)
 

@@ -11,7 +11,7 @@ import pytest
 from baselines import registry, reported
 from harness.challenge import load_challenge, save_challenge
 from leaderboard.launch import start_server, stop_server
-from tests.support import ARTIFACTS, BASELINE_ORG, env_for
+from tests.support import ARTIFACTS, BASELINE_ORG, CPU_ONLY, env_for
 
 REPORT_ONLY = {  # the figures: params (M), runtime (ms), GPU
     "NOAHTCV": (5.6, 25, "V100"),
@@ -134,7 +134,7 @@ def test_the_leaderboard_shows_reported_rows_beside_the_measured_ones(data_dir, 
     finally:
         engine.dispose()
 
-    env = env_for(data_dir) | {"HARNESS_REFERENCE_FILE": str(override)}
+    env = env_for(data_dir, queues=CPU_ONLY) | {"HARNESS_REFERENCE_FILE": str(override)}
     proc, base = start_server(env, data_dir / "server.log")
     try:
         board = httpx.get(f"{base}/api/reference/s7").json()

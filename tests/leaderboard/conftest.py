@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from leaderboard.launch import start_server, stop_server
-from tests.support import ORG, build_tiny_challenge, drop_postgres, postgres_url
+from tests.support import CPU_ONLY, ORG, build_tiny_challenge, drop_postgres, postgres_url
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -32,12 +32,19 @@ def data_dir(tmp_path_factory, backend) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(data_dir, db_url):
+def serve_queues() -> str:
+    """The queues the served instance runs workers for (a module that needs `gpu` overrides this)."""
+    return CPU_ONLY
+
+
+@pytest.fixture(scope="module")
+def server(data_dir, db_url, serve_queues):
     env = {
         **os.environ,
         "HARNESS_DATA_DIR": str(data_dir),
         "HARNESS_ORGANIZER_TOKEN": ORG,
         "HARNESS_WORKERS": "1",
+        "HARNESS_SERVE_QUEUES": serve_queues,
         "HARNESS_DATABASE_URL": db_url,
     }
     proc, base = start_server(env, data_dir / "server.log")

@@ -10,9 +10,6 @@ HEAVY = ("celery", "kombu", "sqlalchemy", "sqlmodel", "fastapi", "uvicorn", "tor
 
 
 def test_the_console_script_loads_no_service_parts_until_a_command_runs():
-    code = (
-        "import json, sys; import leaderboard.cli; "
-        f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
-    )
+    code = f"import json, sys; import leaderboard.cli; print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []

@@ -55,3 +55,12 @@ def test_the_service_refuses_an_lpips_backbone_that_is_not_alexnets_file(clean_e
     assert "244,408,911" in str(refused.value) or "244408911" in str(refused.value)
     clean_env.setenv("HARNESS_LPIPS_BACKBONE", "")  # empty: no backbone, no LPIPS, nothing to refuse
     check_service(Settings(data_dir=tmp_path))
+
+
+def test_serve_queues_names_the_embedded_workers_and_refuses_others(clean_env, tmp_path):
+    assert Settings(data_dir=tmp_path).served_queues == ["cpu", "gpu"]
+    clean_env.setenv("HARNESS_SERVE_QUEUES", " cpu ")  # a web node that leaves baseline and model runs to GPU machines
+    assert Settings(data_dir=tmp_path).served_queues == ["cpu"]
+    clean_env.setenv("HARNESS_SERVE_QUEUES", "cpu,tpu")
+    with pytest.raises(ValueError, match="unknown queue"):
+        Settings(data_dir=tmp_path)

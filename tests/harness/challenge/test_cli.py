@@ -93,7 +93,14 @@ def test_example_bundle_goes_through_create_and_check(tmp_path):
     root = tmp_path / "var" / "challenges" / "example"
     spec = load_challenge(root)
     s7, p20 = spec.track("s7"), spec.track("p20")
-    assert (s7.patch, s7.grid, p20.patch, p20.grid, p20.black, p20.white) == (252, (2, 2), 248, (2, 2), 60, 1020)  # scale 0.25
+    assert (s7.patch, s7.grid, p20.patch, p20.grid, p20.black, p20.white) == (
+        252,
+        (2, 2),
+        248,
+        (2, 2),
+        60,
+        1020,
+    )  # scale 0.25
     test2 = ChallengeLayout(root).split("p20", "test2")
     assert len(test2.image_names()) == 4 and read_raw(test2.gt_of(test2.image_names()[0])).shape == (248, 248, 4)
     assert p20.split("test2").visibility == "hidden" and p20.split("test1").primary_metric == "ssim"

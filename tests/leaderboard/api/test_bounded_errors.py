@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from leaderboard.launch import start_server, stop_server
-from tests.support import ORG, build_tiny_challenge, query, submit, team, wait
+from tests.support import CPU_ONLY, ORG, build_tiny_challenge, query, submit, team, wait
 
 ORG_H = {"Authorization": f"Bearer {ORG}"}
 
@@ -22,7 +22,9 @@ ORG_H = {"Authorization": f"Bearer {ORG}"}
 def served(tmp_path_factory):
     data = build_tiny_challenge(tmp_path_factory.mktemp("bounded"), test1_limits=(20, 50))
     env = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")}
-    env.update(HARNESS_DATA_DIR=str(data), HARNESS_ORGANISER_TOKEN=ORG, HARNESS_WORKERS="1")
+    env.update(
+        HARNESS_DATA_DIR=str(data), HARNESS_ORGANISER_TOKEN=ORG, HARNESS_WORKERS="1", HARNESS_SERVE_QUEUES=CPU_ONLY
+    )
     proc, base = start_server(env, data / "server.log")
     yield base, data
     stop_server(proc, wait=False)

@@ -17,13 +17,19 @@ from harness_client import routes
 from harness_client.cli import app
 from harness_client.schemas import SubmissionForm, form_fields
 from leaderboard.launch import start_server, stop_server
-from tests.support import ORG, build_tiny_challenge, make_zip
+from tests.support import CPU_ONLY, ORG, build_tiny_challenge, make_zip
 
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
     data_dir = build_tiny_challenge(tmp_path_factory.mktemp("client-routes"))
-    env = {**os.environ, "HARNESS_DATA_DIR": str(data_dir), "HARNESS_ORGANISER_TOKEN": ORG, "HARNESS_WORKERS": "1"}
+    env = {
+        **os.environ,
+        "HARNESS_DATA_DIR": str(data_dir),
+        "HARNESS_ORGANISER_TOKEN": ORG,
+        "HARNESS_WORKERS": "1",
+        "HARNESS_SERVE_QUEUES": CPU_ONLY,
+    }
     env.pop("HARNESS_DATABASE_URL", None)
     proc, base = start_server(env, data_dir / "server.log")
     yield base, data_dir

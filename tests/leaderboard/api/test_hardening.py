@@ -25,6 +25,7 @@ import pytest
 
 from leaderboard.launch import start_server, stop_server
 from tests.support import (
+    CPU_ONLY,
     ORG,
     STEMS,
     build_tiny_challenge,
@@ -51,6 +52,7 @@ def env_for(data: Path, db_url: str | None = None, **settings) -> dict[str, str]
         HARNESS_DATA_DIR=str(data),
         HARNESS_ORGANISER_TOKEN=ORG,
         HARNESS_WORKERS="1",
+        HARNESS_SERVE_QUEUES=CPU_ONLY,
         TMPDIR=str(systmp),  # the server's own system temp directory: nothing may land there
     )
     if db_url:

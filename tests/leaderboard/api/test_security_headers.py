@@ -21,7 +21,7 @@ from leaderboard.api.middleware import CSP, CSP_OTHER
 from leaderboard.app import create_app
 from leaderboard.launch import free_port, start_server, stop_server
 from leaderboard.settings import Settings
-from tests.support import ORG, build_tiny_challenge, make_zip, submit, team, wait
+from tests.support import CPU_ONLY, ORG, build_tiny_challenge, make_zip, submit, team, wait
 
 ORG_H = {"Authorization": f"Bearer {ORG}"}
 PAGES = (
@@ -54,7 +54,9 @@ def site(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("guarded")
     data = build_tiny_challenge(tmp / "data")
     env = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")}
-    env.update(HARNESS_DATA_DIR=str(data), HARNESS_ORGANISER_TOKEN=ORG, HARNESS_WORKERS="1")
+    env.update(
+        HARNESS_DATA_DIR=str(data), HARNESS_ORGANISER_TOKEN=ORG, HARNESS_WORKERS="1", HARNESS_SERVE_QUEUES=CPU_ONLY
+    )
     proc, base = start_server(env, tmp / "server.log")
     yield base, data
     stop_server(proc, wait=False)

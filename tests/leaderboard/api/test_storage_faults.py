@@ -13,7 +13,7 @@ import pytest
 from harness.errors import StorageFailed, StorageFull, Unreadable
 from leaderboard.app import status_of
 from leaderboard.launch import start_server, stop_server
-from tests.support import ORG, build_tiny_challenge, make_zip, query, submit, team, wait
+from tests.support import CPU_ONLY, ORG, build_tiny_challenge, make_zip, query, submit, team, wait
 from tests.tmpfs import fill, tmpfs
 
 
@@ -25,6 +25,7 @@ def served(tmp_path_factory):
         HARNESS_DATA_DIR=str(data),
         HARNESS_ORGANISER_TOKEN=ORG,
         HARNESS_WORKERS="1",
+        HARNESS_SERVE_QUEUES=CPU_ONLY,
         HARNESS_JOB_HEARTBEAT_S="0.5",
         HARNESS_JOB_MAX_ATTEMPTS="3",
     )

@@ -19,7 +19,7 @@ from harness.challenge import ChallengeLayout
 from harness.cli.app import app as offline_app
 from leaderboard.launch import start_server, stop_server
 from tests.harness.challenge.conftest import AimBundle, make_aim_bundle
-from tests.support import env_for
+from tests.support import CPU_ONLY, env_for
 
 ORG = "data-organiser-token-of-the-test-service"  # at least 32 characters, or the service refuses to start
 NAME = "aim2022"
@@ -76,7 +76,7 @@ def data_service(tmp_path_factory) -> DataService:
     bundle = make_data_bundle(tmp)
     res = CliRunner().invoke(offline_app, ["challenge", "create", str(bundle.root), "--data-dir", str(bundle.data_dir)])
     assert res.exit_code == 0, res.output
-    env = env_for(bundle.data_dir, ORG)
+    env = env_for(bundle.data_dir, ORG, queues=CPU_ONLY)
     env["HARNESS_CHALLENGE"] = NAME
     proc, base = start_server(env, tmp / "server.log")
     yield DataService(base, bundle, bundle.data_dir)

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from leaderboard.launch import start_server, stop_server
-from tests.support import ARTIFACTS, build_rgb_challenge, npy_bytes
+from tests.support import ARTIFACTS, CPU_ONLY, build_rgb_challenge, npy_bytes
 
 ORG = "analysis-organiser-token-of-the-tests-0123"
 
@@ -33,7 +33,9 @@ def predictions(data_dir, split: str, noise: int, seed: int) -> bytes:
 def service(tmp_path_factory):
     data = build_rgb_challenge(tmp_path_factory.mktemp("analysis"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")}
-    env.update(HARNESS_DATA_DIR=str(data), HARNESS_ORGANISER_TOKEN=ORG, HARNESS_WORKERS="1")
+    env.update(
+        HARNESS_DATA_DIR=str(data), HARNESS_ORGANISER_TOKEN=ORG, HARNESS_WORKERS="1", HARNESS_SERVE_QUEUES=CPU_ONLY
+    )
     proc, base = start_server(env, data / "server.log")
     ids = {}
     for name, noise in (("sharp", 2), ("blurry", 40)):

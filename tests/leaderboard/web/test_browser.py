@@ -14,6 +14,12 @@ def backend() -> str:
     return "sqlite"
 
 
+@pytest.fixture(scope="module")
+def serve_queues() -> str:
+    """Both embedded workers: the organiser page lists them."""
+    return "cpu,gpu"
+
+
 def test_upload_through_the_form_and_see_the_row(browser, server, data_dir, backend, tmp_path):
     from playwright.sync_api import expect
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from harness_client.cli import app
 from leaderboard.launch import start_server, stop_server
 from tests.leaderboard.web.conftest import env_for
-from tests.support import ORG, build_tiny_forward
+from tests.support import CPU_ONLY, ORG, build_tiny_forward
 
 runner = CliRunner()
 
@@ -24,7 +24,7 @@ def cli(*args: str):
 @pytest.fixture(scope="module")
 def forward_service(tmp_path_factory):
     data_dir = build_tiny_forward(tmp_path_factory.mktemp("fwd"))
-    env = env_for(data_dir, ORG)
+    env = env_for(data_dir, ORG, queues=CPU_ONLY)
     env.pop("HARNESS_LPIPS_BACKBONE", None)
     proc, base = start_server(env, data_dir / "server.log")
     yield base, data_dir

@@ -17,7 +17,7 @@ import pytest
 from harness.challenge import load_challenge, save_challenge
 from leaderboard.launch import start_server, stop_server
 from tests.leaderboard.web.test_analysis_pages import predictions
-from tests.support import ARTIFACTS, BASELINE_ORG, build_rgb_challenge, env_for
+from tests.support import ARTIFACTS, BASELINE_ORG, CPU_ONLY, build_rgb_challenge, env_for
 
 ORG_H = {"Authorization": f"Bearer {BASELINE_ORG}"}
 SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
@@ -93,7 +93,7 @@ def site(tmp_path_factory):
         service.baselines.run("zeronoise", "s7", "test1", device="cpu")
     finally:
         engine.dispose()
-    proc, base = start_server(env_for(data), data / "server.log")
+    proc, base = start_server(env_for(data, queues=CPU_ONLY), data / "server.log")
     _DATA[base] = data
     teams = {n: httpx.post(f"{base}/api/teams", json={"name": n}).json()["token"] for n in ("sharp", "blurry", "mid")}
     ids = {}
@@ -203,7 +203,9 @@ def test_an_untrained_baseline_is_greyed_and_never_compared(site):
     """zeronoise trained one step (short of its recipe): shown with its cost, its score greyed, out of the
     significance groups and the plots; upi (nothing to learn) is compared like a team."""
     base, _, _, _ = site
-    board = {r["team"]: r for r in httpx.get(f"{base}/api/leaderboard/s7", params={"split": "test1"}, timeout=60).json()}
+    board = {
+        r["team"]: r for r in httpx.get(f"{base}/api/leaderboard/s7", params={"split": "test1"}, timeout=60).json()
+    }
     zero, upi = board["baseline: zeronoise"], board["baseline: upi"]
     assert zero["baseline"]["untrained"] and zero["baseline"]["weights_state"] == "short"
     assert zero["significance"] is None and zero["rank"] is None and zero["baseline"]["params"] > 0
