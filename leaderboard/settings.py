@@ -16,7 +16,7 @@ from pydantic_settings import SettingsConfigDict
 
 from harness.errors import Invalid
 from harness.settings import LibrarySettings
-from leaderboard.jobs.queues import QUEUES
+from leaderboard.queues import QUEUES
 
 MIN_ORGANISER_TOKEN = 32  # characters: secrets.token_urlsafe(32) gives 43
 

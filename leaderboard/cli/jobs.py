@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from leaderboard.jobs.queues import QUEUES
+from leaderboard.queues import QUEUES
 
 jobs_app = typer.Typer(
     help="The job queue: what is queued, running, failed; which workers are alive.", no_args_is_help=True

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from celery import Celery
 
-from leaderboard.jobs.queues import CPU_QUEUE, GPU_QUEUE, QUEUES  # noqa: F401 - the names senders use
 from leaderboard.models import JobKind
+from leaderboard.queues import CPU_QUEUE, GPU_QUEUE, QUEUES  # noqa: F401 - the names senders use
 from leaderboard.settings import Settings, broker_urls
 
 # one Celery task per kind of job; each only carries the job's id
