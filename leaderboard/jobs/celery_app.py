@@ -9,7 +9,7 @@ workers register the tasks (``leaderboard.jobs.tasks``) before they start.
 
 from __future__ import annotations
 
-from celery import Celery
+from celery import Celery, bootsteps
 
 from leaderboard.models import JobKind
 from leaderboard.queues import CPU_QUEUE, GPU_QUEUE, QUEUES  # noqa: F401 - the names senders use
@@ -30,6 +30,24 @@ def is_embedded(settings: Settings) -> bool:
     return broker_urls(settings)[0].startswith("sqla+")
 
 
+WAKE_S = 0.5  # a worker's event loop wakes this often to notice a shutdown asked for by a signal
+
+
+class _Wakeful(bootsteps.StartStopStep):
+    """Wake the consumer's event loop (RabbitMQ, Redis) every ``WAKE_S``.
+
+    SIGTERM only sets a flag that the loop reads when it wakes, and after a job it may sleep until its
+    next timer, about 9 s with RabbitMQ: a warm shutdown then took that long for nothing."""
+
+    def start(self, c) -> None:
+        if getattr(c, "hub", None) is not None:
+            c.hub.call_repeatedly(WAKE_S, _noop)
+
+
+def _noop() -> None:
+    pass
+
+
 def make_celery(settings: Settings) -> Celery:
     broker, backend = broker_urls(settings)
     app = Celery("harness", broker=broker, backend=backend, set_as_current=False)
@@ -46,6 +64,8 @@ def make_celery(settings: Settings) -> Celery:
     elif broker.startswith(("redis://", "rediss://")):
         # an unacknowledged message comes back after this long: above the longest job
         transport = {"visibility_timeout": 2 * limit}
+    if not broker.startswith("sqla+"):  # the SQL transport polls (synloop): it wakes every 2 s by itself
+        app.steps["consumer"].add(_Wakeful)
     app.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,
