@@ -52,13 +52,13 @@ demo: $(STAMP)
 	  $(BIN)/harness submit "$$dir/preds/$$t-test1-naive" --token "$$token" --track $$t --split test1 --device cpu --params-m 0 --description "inverse gamma + mosaic"; \
 	done; \
 	$(BIN)/harness submit "$$dir/preds/fwd-test1-naive" --token "$$token" --track fwd --split test1 --device cpu --params-m 0 --description "classical pipeline (harness/sim/classical.py)"; \
-	echo "== queueing the baselines, s7 and p20 in turn, on the embedded gpu-queue worker (the CPU here); rows appear as jobs end:"; \
+	echo "== queueing the baselines (the forward track's two first: seconds), then s7 and p20 in turn, on the embedded gpu-queue worker (the CPU here); rows appear as jobs end:"; \
 	echo "   methods with shipped demo weights (baselines/weights) run on test1 at once; the others first train"; \
 	echo "   $(DEMO_TRAIN_MINUTES) min per track (once: weights are kept), short of their recipes, so their rows show as untrained"; \
-	n=0; for m in $(DEMO_BASELINES); do for t in s7 p20; do \
+	n=0; for m in $(DEMO_FORWARD_BASELINES); do $(BIN)/harness baselines enqueue $$m --track fwd --split test1 --train-minutes $(DEMO_TRAIN_MINUTES) > /dev/null && n=$$((n + 1)); done; \
+	for m in $(DEMO_BASELINES); do for t in s7 p20; do \
 	  $(BIN)/harness baselines enqueue $$m --track $$t --split test1 --train-minutes $(DEMO_TRAIN_MINUTES) > /dev/null && n=$$((n + 1)); \
 	done; done; \
-	for m in $(DEMO_FORWARD_BASELINES); do $(BIN)/harness baselines enqueue $$m --track fwd --split test1 --train-minutes $(DEMO_TRAIN_MINUTES) > /dev/null && n=$$((n + 1)); done; \
 	echo "   $$n jobs queued: follow them on the organiser page"; \
 	$(BIN)/python -c 'import sys; u, tok, s = sys.argv[1:]; rows = [("Leaderboard", u + "/leaderboard/s7"), ("Organiser page", u + "/organiser"), ("Organiser token", tok), ("API docs", u + "/docs"), ("Data dir", s)]; w = max(len(k) + len(v) for k, v in rows) + 5; line = "+" + "-" * w + "+"; print("", line, *(f"| {k}: {v.ljust(w - len(k) - 4)} |" for k, v in rows), line, sep="\n")' "$$url" "$$HARNESS_ORGANISER_TOKEN" "$$dir"; \
 	echo "ready in $$(( $$(date +%s) - t0 )) s; Ctrl-C stops the service"; \
