@@ -10,6 +10,7 @@ offline scorer and the upload intake use these, so an upload is judged by the sa
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from harness.names import shown_name
@@ -110,3 +111,32 @@ def pair_files(
                 )
             )
     return preds, readme, errors
+
+
+@dataclass
+class PairedFolders:
+    """A prediction folder paired with its ground truth: files by stem, the readme's facts, every problem."""
+
+    gt: dict[str, Path]
+    preds: dict[str, Path]
+    readme: dict | None
+    warnings: list[str]
+    errors: list[Problem]
+
+    @property
+    def stems(self) -> list[str]:
+        """The ground-truth stems that have a prediction, in the ground truth's order."""
+        return [s for s in self.gt if s in self.preds]
+
+
+def pair_folders(pred_dir: Path, gt_dir: Path, suffix: str = ".npy") -> PairedFolders:
+    """List the ground truth, pair the predictions with it by name and read ``readme.txt`` (no data read)."""
+    from harness.readme import parse_readme
+
+    gt, errors = list_ground_truth(Path(gt_dir), suffix)
+    preds, readme_path, pair_errors = pair_files(Path(pred_dir), gt, suffix) if gt else ({}, None, [])
+    readme, warnings = None, []
+    if readme_path is not None:
+        parsed = parse_readme(readme_path.read_bytes())
+        readme, warnings = parsed.info.model_dump(), parsed.warnings
+    return PairedFolders(gt, preds, readme, warnings, errors + pair_errors)

@@ -24,9 +24,8 @@ from harness.metrics import AIM22, MetricProfile
 from harness.metrics.engine import PairScore, PendingScore, default_workers
 from harness.names import shown_name
 from harness.npyio import ErrorCode, NpyError, read_raw
-from harness.pairing import README_NAME, list_ground_truth, natural_key, pair_files
+from harness.pairing import README_NAME, list_ground_truth, natural_key, pair_files, pair_folders
 from harness.problems import Problem
-from harness.readme import parse_readme
 from harness.report import AlignmentSummary, ImageScores, ScoreReport, relabelled
 
 __all__ = [
@@ -99,13 +98,6 @@ def _load_pair(gt_path: Path, pred_path: Path, profile: MetricProfile, rgb_path:
     return _Loaded(gt, pred, mask, errors)
 
 
-def _readme(path: Path | None) -> tuple[dict | None, list[str]]:
-    if path is None:
-        return None, []
-    parsed = parse_readme(path.read_bytes())
-    return parsed.info.model_dump(), parsed.warnings
-
-
 def _regions_of(score: PairScore, region: Future | bool | None) -> RegionScores | None:
     """The region metrics of an image: computed (a future), trivial (no overexposure), or none."""
     if isinstance(region, Future):
@@ -153,12 +145,9 @@ def score_directories(
             pred_dir, gt_dir, profile=profile, lpips=lpips, on_image=on_image, pred_label=pred_label
         )
     pred_dir, gt_dir = Path(pred_dir), Path(gt_dir)
-    gt, errors = list_ground_truth(gt_dir)
-    preds, readme_path, pair_errors = pair_files(pred_dir, gt) if gt else ({}, None, [])
-    errors += pair_errors
-    readme, warnings = _readme(readme_path)
-
-    stems = [s for s in gt if s in preds]
+    paired = pair_folders(pred_dir, gt_dir, profile.suffix)
+    gt, preds, readme, warnings, errors = paired.gt, paired.preds, paired.readme, paired.warnings, paired.errors
+    stems = paired.stems
     results: dict[str, ImageScores] = {}
     n_workers = max(1, workers or default_workers())
     window = 2 * n_workers + 2

@@ -19,10 +19,9 @@ from harness.metrics.lpips import MIN_SIDE, LpipsScorer
 from harness.metrics.profiles import SRGB, MetricProfile
 from harness.metrics.srgb import score_srgb_pair
 from harness.npyio import ErrorCode
-from harness.pairing import list_ground_truth, pair_files
+from harness.pairing import pair_folders
 from harness.pngio import PngError, read_png
 from harness.problems import Problem
-from harness.readme import parse_readme
 from harness.report import ImageScores, ScoreReport, relabelled
 
 
@@ -63,17 +62,10 @@ def score_png_directories(
     """
     pred_dir, gt_dir = Path(pred_dir), Path(gt_dir)
     scorer = lpips if lpips is not None else LpipsScorer.from_env()
-    gt, errors = list_ground_truth(gt_dir, profile.suffix)
-    preds, readme_path, pair_errors = pair_files(pred_dir, gt, profile.suffix) if gt else ({}, None, [])
-    errors += pair_errors
-    readme, warnings = None, []
-    if readme_path is not None:
-        parsed = parse_readme(readme_path.read_bytes())
-        readme, warnings = parsed.info.model_dump(), parsed.warnings
-
-    stems = [s for s in gt if s in preds]
+    paired = pair_folders(pred_dir, gt_dir, profile.suffix)
+    gt, preds, readme, warnings, errors = paired.gt, paired.preds, paired.readme, paired.warnings, paired.errors
     images: list[ImageScores] = []
-    for stem in stems:
+    for stem in paired.stems:
         truth, problems = _load_gt(gt[stem], profile, scorer)
         try:
             # with unusable ground truth the prediction is still checked on its own
