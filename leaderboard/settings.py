@@ -16,7 +16,7 @@ from pydantic_settings import SettingsConfigDict
 
 from harness.errors import Invalid
 from harness.settings import LibrarySettings
-from leaderboard.queues import QUEUES
+from leaderboard.queues import known_queues
 
 MIN_ORGANISER_TOKEN = 32  # characters: secrets.token_urlsafe(32) gives 43
 
@@ -67,11 +67,7 @@ class Settings(LibrarySettings):
     @field_validator("serve_queues")
     @classmethod
     def _known_queues(cls, v: str) -> str:
-        names = [q.strip() for q in v.split(",") if q.strip()]
-        unknown = [q for q in names if q not in QUEUES]
-        if unknown:
-            raise ValueError(f"unknown queue(s) {', '.join(unknown)}; choose from {', '.join(QUEUES)}")
-        return ",".join(names)
+        return ",".join(known_queues([q.strip() for q in v.split(",") if q.strip()]))
 
     @property
     def served_queues(self) -> list[str]:

@@ -9,9 +9,10 @@ import warnings
 
 from leaderboard.context import process_context
 from leaderboard.jobs import tasks
-from leaderboard.jobs.celery_app import GPU_QUEUE, QUEUES
+from leaderboard.jobs.celery_app import GPU_QUEUE
 from leaderboard.jobs.queue import worker_name
 from leaderboard.jobs.runner import Maintenance, run_job
+from leaderboard.queues import known_queues
 
 POOLS = ("threads", "solo", "prefork")
 
@@ -35,9 +36,7 @@ def run_worker(queues: list[str], concurrency: int = 1, pool: str = "threads", l
     The thread pool is the default: scoring and PyTorch release the GIL, and killing the
     process kills every job it ran (no orphaned children), which the reaper then requeues.
     """
-    unknown = sorted(set(queues) - set(QUEUES))
-    if unknown:
-        raise ValueError(f"unknown queue(s) {', '.join(unknown)}; choose from {', '.join(QUEUES)}")
+    known_queues(queues)
     if pool not in POOLS:
         raise ValueError(f"unknown pool {pool!r}; choose from {', '.join(POOLS)}")
     ctx = process_context()  # opens (and migrates) the database before any job is taken

@@ -68,10 +68,7 @@ def open_predictions(stored: StoredPredictions) -> Iterator[zipfile.ZipFile]:
 def check_readable(session: Session, store: UploadStore, sub: Submission) -> None:
     """Refuse (Unreadable) a submission whose stored predictions no longer open; a model that has
     not run yet passes (its run makes them)."""
-    if (
-        sub.kind == "model"
-        and session.exec(select(Run.id).where(Run.submission_id == sub.id)).first() is None
-    ):
+    if sub.kind == "model" and session.exec(select(Run.id).where(Run.submission_id == sub.id)).first() is None:
         return
     with open_predictions(stored_predictions(session, store, sub)):
         pass

@@ -27,7 +27,12 @@ router = APIRouter(prefix=routes.SUBMISSIONS, tags=["submissions"])
 LISTED_ERRORS = 3  # per submission in listings; GET /api/submissions/{id} has the stored ones (n_errors: all)
 
 
-@router.post(routes.SUBMIT.path, status_code=202, response_model=SubmissionAccepted, openapi_extra={"requestBody": openapi_body()})
+@router.post(
+    routes.SUBMIT.path,
+    status_code=202,
+    response_model=SubmissionAccepted,
+    openapi_extra={"requestBody": openapi_body()},
+)
 async def create_submission(request: Request, ctx: CtxDep, team: TeamDep) -> SubmissionAccepted:
     """Upload predictions (multipart: `file` = zip of <image>.npy and readme.txt, `track`, `split`, fact sheet).
 
