@@ -92,10 +92,6 @@ class SupervisedWorker(threading.Thread):
                 proc.wait(10)
         self.join(timeout=5)
 
-    def stop(self, timeout_s: float = 15) -> None:
-        self.request_stop()
-        self.wait_stopped(timeout_s)
-
 
 def stop_workers(workers: list[SupervisedWorker], timeout_s: float = 15) -> None:
     """Stop every worker at once: a warm shutdown takes a broker poll or two, paid once, not per queue."""
